@@ -1,0 +1,157 @@
+//! Generates the typed client from `openapi/press-apps.json` with progenitor.
+//!
+//! The published document stays precise (one success code, every documented error). Before
+//! generating, two things are changed in the parsed copy only, so that the facade sees every
+//! response whole:
+//! - error responses are removed: progenitor then hands any non-2xx response to the facade as
+//!   `UnexpectedResponse`, with status, headers and body intact, instead of decoding it itself and
+//!   losing the status when the body is empty, HTML or off-schema;
+//! - the one success code becomes the range `2XX`, so a service answering 200 where the document
+//!   says 201 is still understood.
+
+use std::{env, fs, panic, path::Path, str::FromStr};
+
+use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+
+const DOCUMENT: &str = "openapi/press-apps.json";
+
+/// Schemas replaced by handwritten types in `src/model.rs`: statuses and scopes stay decodable
+/// when the service adds a value, and parameter values keep integers apart from floats.
+const REPLACEMENTS: &[(&str, &str)] = &[
+    ("SpecStatus", "crate::model::SpecStatus"),
+    ("SpecStatusValue", "crate::model::SpecStatus"),
+    ("SpecScope", "crate::model::SpecScope"),
+    ("SpecScopeValue", "crate::model::SpecScope"),
+    ("DeploymentStatus", "crate::model::DeploymentStatus"),
+    ("DeploymentStatusValue", "crate::model::DeploymentStatus"),
+    ("RevisionStatus", "crate::model::RevisionStatus"),
+    ("RevisionStatusValue", "crate::model::RevisionStatus"),
+    ("ParameterValue", "crate::model::ParameterValue"),
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed={DOCUMENT}");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let text = fs::read_to_string(DOCUMENT).unwrap_or_else(|e| fail(&format!("cannot read {DOCUMENT}: {e}")));
+    let mut document: OpenAPI = serde_json::from_str(&text)
+        .unwrap_or_else(|e| fail(&format!("{DOCUMENT} is not a valid OpenAPI 3.0 document: {e}")));
+    keep_success_responses(&mut document);
+
+    let code = match generate(&document) {
+        Ok(code) => code,
+        Err(why) => fail(&format!(
+            "progenitor rejected {DOCUMENT}{}: {why}",
+            culprit(&document)
+        )),
+    };
+    let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("codegen.rs");
+    fs::write(&out, code).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+}
+
+fn fail(message: &str) -> ! {
+    panic!("\n\npeak-press-apps build: {message}\n\n");
+}
+
+fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(tokens("crate::transport::Transport"))
+        .with_derive("PartialEq");
+    for (schema, rust_type) in REPLACEMENTS {
+        settings.with_replacement(schema, rust_type, std::iter::empty::<TypeImpl>());
+    }
+    settings
+}
+
+fn tokens(code: &str) -> proc_macro2::TokenStream {
+    proc_macro2::TokenStream::from_str(code).expect("a Rust path")
+}
+
+/// Generates the client, turning progenitor's panics into errors.
+fn generate(document: &OpenAPI) -> Result<String, String> {
+    let tokens = panic::catch_unwind(|| Generator::new(&settings()).generate_tokens(document))
+        .map_err(|payload| panic_text(payload.as_ref()))?
+        .map_err(|e| e.to_string())?;
+    let file = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "progenitor panicked".to_string())
+}
+
+/// Names the first operation that progenitor rejects on its own, by generating one at a time.
+fn culprit(document: &OpenAPI) -> String {
+    let quiet = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let mut found = String::new();
+    for (path, item) in &document.paths.paths {
+        let ReferenceOr::Item(item) = item else { continue };
+        for (method, operation) in item.iter() {
+            let mut single = document.clone();
+            let mut only = item.clone();
+            for (other, slot) in [
+                ("get", &mut only.get),
+                ("put", &mut only.put),
+                ("post", &mut only.post),
+                ("delete", &mut only.delete),
+                ("patch", &mut only.patch),
+            ] {
+                if other != method {
+                    *slot = None;
+                }
+            }
+            single.paths.paths.clear();
+            single.paths.paths.insert(path.clone(), ReferenceOr::Item(only));
+            if generate(&single).is_err() {
+                let id = operation.operation_id.as_deref().unwrap_or("(no operationId)");
+                found = format!(" in operation {id} ({} {path})", method.to_uppercase());
+                break;
+            }
+        }
+        if !found.is_empty() {
+            break;
+        }
+    }
+    panic::set_hook(quiet);
+    found
+}
+
+fn keep_success_responses(document: &mut OpenAPI) {
+    for item in document.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else { continue };
+        let slots = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in slots.into_iter().flatten() {
+            let responses = &mut operation.responses;
+            responses.default = None;
+            let success = std::mem::take(&mut responses.responses)
+                .into_iter()
+                .find(|(code, _)| is_success(code))
+                .map(|(_, response)| response);
+            if let Some(response) = success {
+                responses.responses.insert(StatusCode::Range(2), response);
+            }
+        }
+    }
+}
+
+fn is_success(code: &StatusCode) -> bool {
+    match code {
+        StatusCode::Code(n) => (200..300).contains(n),
+        StatusCode::Range(n) => *n == 2,
+    }
+}

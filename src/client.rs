@@ -1,0 +1,223 @@
+//! [`Client`] and its builder: configuration in, a ready HTTP client out.
+
+use std::{fmt, time::Duration};
+
+use reqwest::header::HeaderValue;
+
+use crate::{
+    Error, Result,
+    config::{self, Secret, Stage},
+    generated,
+    transport::Transport,
+};
+
+/// The `User-Agent` sent unless another is set.
+pub const DEFAULT_USER_AGENT: &str = concat!("peak-press-apps/", env!("CARGO_PKG_VERSION"), " (rust)");
+/// How long a request may take, response body included, unless set otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long connecting may take unless set otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A client for the Press Apps API. Cheap to clone; clones share one connection pool.
+///
+/// Each of the 17 operations is a method with the Python SDK's name. Build a client with
+/// [`Client::from_env`] or [`Client::builder`].
+#[derive(Clone)]
+pub struct Client {
+    api: generated::Client,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The generated client's Debug is safe (the token is masked), but the base URL is all a
+        // reader needs.
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client configured from the environment, as the Python SDK's session is: the token from
+    /// `PEAK_AUTH_TOKEN`, else `API_KEY`; the stage from `PEAK__STAGE`, else `STAGE`, else
+    /// `prod`. Fails with [`Error::Config`] naming the missing variable or the invalid stage.
+    pub fn from_env() -> Result<Self> {
+        Self::builder().env_vars(|name| std::env::var(name).ok())?.build()
+    }
+
+    /// A builder for a client with explicit settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        progenitor_client::ClientInfo::baseurl(&self.api)
+    }
+
+    pub(crate) fn api(&self) -> &generated::Client {
+        &self.api
+    }
+}
+
+/// Settings for a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use peak_press_apps::{Client, Stage};
+///
+/// let client = Client::builder()
+///     .token("my-api-key")
+///     .stage(Stage::Dev)
+///     .timeout(Duration::from_secs(10))
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://press.dev.peak.ai");
+///
+/// // A local server, such as the emulator:
+/// let local = Client::builder().token("t").base_url("http://127.0.0.1:8080/").build()?;
+/// assert_eq!(local.base_url(), "http://127.0.0.1:8080");
+/// # Ok::<(), peak_press_apps::Error>(())
+/// ```
+#[derive(Default)]
+pub struct ClientBuilder {
+    token: Option<Secret>,
+    stage: Stage,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token)
+            .field("stage", &self.stage)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("http", &self.http.as_ref().map(|_| "caller's reqwest::Client"))
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The token sent as the `Authorization` header, as it is: an API key raw, an OAuth token
+    /// with its `Bearer ` prefix.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Secret(token.into()));
+        self
+    }
+
+    /// The stage whose base URL is used, unless [`base_url`](Self::base_url) is set.
+    pub fn stage(mut self, stage: Stage) -> Self {
+        self.stage = stage;
+        self
+    }
+
+    /// An explicit base URL, for a local server or a proxy; it wins over the stage.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// How long each request may take, response body included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// How long connecting may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// A `reqwest::Client` of the caller's own, with its own timeouts, proxy and TLS settings;
+    /// [`timeout`](Self::timeout) and [`connect_timeout`](Self::connect_timeout) do not apply
+    /// to it. The token and user agent are still added to each request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Takes the token and the stage from variables read through `lookup`, with the rules of
+    /// [`Client::from_env`]. `lookup` returns a variable's value, or `None` when it is unset.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use peak_press_apps::Client;
+    ///
+    /// let vars = HashMap::from([("API_KEY", "k"), ("STAGE", "beta")]);
+    /// let client = Client::builder().env_vars(|name| vars.get(name).map(|v| v.to_string()))?.build()?;
+    /// assert_eq!(client.base_url(), "https://press.beta.peak.ai");
+    /// # Ok::<(), peak_press_apps::Error>(())
+    /// ```
+    pub fn env_vars(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let (token, stage) = config::from_variables(lookup)?;
+        self.token = Some(token);
+        self.stage = stage;
+        Ok(self)
+    }
+
+    /// Builds the client. Fails with [`Error::Config`] when no token was given, or when the
+    /// token or base URL cannot be used.
+    pub fn build(self) -> Result<Client> {
+        let token = self.token.ok_or_else(|| {
+            Error::config(format!(
+                "no token: call .token() or set {}",
+                config::TOKEN_VARIABLE
+            ))
+        })?;
+        let mut authorization = HeaderValue::from_str(&token.0)
+            .map_err(|_| Error::config("the token holds characters that an HTTP header cannot carry"))?;
+        authorization.set_sensitive(true);
+        let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
+        let user_agent = HeaderValue::from_str(user_agent).map_err(|_| {
+            Error::config(format!(
+                "the user agent {user_agent:?} is not a valid header value"
+            ))
+        })?;
+
+        let base_url = match self.base_url {
+            Some(url) => checked_base_url(&url)?,
+            None => self.stage.base_url().to_owned(),
+        };
+        let http = match self.http {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .build()
+                .map_err(|e| Error::config(format!("cannot set up the HTTP client: {e}")))?,
+        };
+        let transport = Transport::new(authorization, user_agent);
+        Ok(Client {
+            api: generated::Client::new_with_client(&base_url, http, transport),
+        })
+    }
+}
+
+fn checked_base_url(url: &str) -> Result<String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| Error::config(format!("base URL {url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::config(format!(
+            "base URL {url:?} is not an http or https URL"
+        )));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::config(format!(
+            "base URL {url:?} must not have a query or fragment"
+        )));
+    }
+    // Paths are appended as they are, so a trailing slash would double up.
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}

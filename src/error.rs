@@ -1,0 +1,306 @@
+//! The one error type of the crate, and how an HTTP response becomes one.
+//!
+//! Every documented status has its own variant, so callers match on what happened rather than on
+//! numbers; any other status keeps its code in [`Error::Http`]. The status is never lost: an empty
+//! 404, an HTML page from a proxy and a JSON body of an unexpected shape all keep it, with the
+//! server's message (or the start of its raw text) and the request id when the service sent one.
+
+use std::fmt;
+
+use reqwest::{StatusCode, header::HeaderMap};
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to the service.
+///
+/// ```
+/// use peak_press_apps::Error;
+///
+/// fn explain(error: &Error) -> String {
+///     match error {
+///         Error::NotFound { message, .. } => format!("gone: {message}"),
+///         Error::Conflict { message, .. } => format!("conflict: {message}"),
+///         other if other.status().is_some_and(|s| s.is_server_error()) => "try later".into(),
+///         other => other.to_string(),
+///     }
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 400: the request is malformed or a value is invalid.
+    #[error("{}", http_line(StatusCode::BAD_REQUEST, message, request_id))]
+    BadRequest {
+        /// The service's explanation.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// 401: the token is missing or invalid.
+    #[error("{}", http_line(StatusCode::UNAUTHORIZED, message, request_id))]
+    Unauthorized {
+        /// The service's explanation.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// 403: the token does not allow this operation.
+    #[error("{}", http_line(StatusCode::FORBIDDEN, message, request_id))]
+    Forbidden {
+        /// The service's explanation.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// 404: the spec, release, deployment or revision does not exist.
+    #[error("{}", http_line(StatusCode::NOT_FOUND, message, request_id))]
+    NotFound {
+        /// The service's explanation.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// 409: the request conflicts with the current state (a name taken, a version not newer, ...).
+    #[error("{}", http_line(StatusCode::CONFLICT, message, request_id))]
+    Conflict {
+        /// The service's explanation.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// 413: the request body is too large.
+    #[error("{}", http_line(StatusCode::PAYLOAD_TOO_LARGE, message, request_id))]
+    PayloadTooLarge {
+        /// The service's explanation.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// 422: the body is well formed but cannot be processed.
+    #[error("{}", http_line(StatusCode::UNPROCESSABLE_ENTITY, message, request_id))]
+    UnprocessableEntity {
+        /// The service's explanation.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// 500: the service failed.
+    #[error("{}", http_line(StatusCode::INTERNAL_SERVER_ERROR, message, request_id))]
+    InternalServerError {
+        /// The service's explanation.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// Any other unsuccessful status, such as 429 or a 502 from a proxy.
+    #[error("{}", http_line(*status, message, request_id))]
+    Http {
+        /// The status as received.
+        status: StatusCode,
+        /// The service's explanation, or the start of the body as text.
+        message: String,
+        /// The request id the service reported, if any.
+        request_id: Option<String>,
+    },
+    /// The request did not complete: the connection failed, was refused or was cut.
+    #[error("could not complete the request: {}", chain(source))]
+    Transport {
+        /// What the HTTP stack reported.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request, or reading its response, took longer than the configured timeout.
+    #[error("the request timed out: {}", chain(source))]
+    Timeout {
+        /// What the HTTP stack reported.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A successful response whose body is not what the API documents.
+    #[error("the {status} response could not be decoded: {message}")]
+    Decode {
+        /// The status of the response.
+        status: StatusCode,
+        /// What did not match, and where.
+        message: String,
+    },
+    /// A listing that does not end as the service's own counts say it should.
+    #[error("the listing was stopped: {message}")]
+    Pagination {
+        /// What the service reported that made the listing stop.
+        message: String,
+    },
+    /// The request was refused before anything was sent: a value breaks a documented rule.
+    #[error("invalid request: {message}")]
+    InvalidRequest {
+        /// Which value, and the rule it breaks.
+        message: String,
+    },
+    /// The client could not be configured: a variable or setting is missing or invalid.
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What is missing or invalid.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status of the response that caused this error, if there was a response.
+    pub fn status(&self) -> Option<StatusCode> {
+        Some(match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnprocessableEntity { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Http { status, .. } | Self::Decode { status, .. } => *status,
+            Self::Transport { source } | Self::Timeout { source } => return source.status(),
+            Self::Pagination { .. } | Self::InvalidRequest { .. } | Self::Config { .. } => return None,
+        })
+    }
+
+    /// The request id the service reported with an error response, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::BadRequest { request_id, .. }
+            | Self::Unauthorized { request_id, .. }
+            | Self::Forbidden { request_id, .. }
+            | Self::NotFound { request_id, .. }
+            | Self::Conflict { request_id, .. }
+            | Self::PayloadTooLarge { request_id, .. }
+            | Self::UnprocessableEntity { request_id, .. }
+            | Self::InternalServerError { request_id, .. }
+            | Self::Http { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Builds the error for an unsuccessful response from its parts.
+    pub(crate) fn from_status(status: StatusCode, message: String, request_id: Option<String>) -> Self {
+        match status.as_u16() {
+            400 => Self::BadRequest { message, request_id },
+            401 => Self::Unauthorized { message, request_id },
+            403 => Self::Forbidden { message, request_id },
+            404 => Self::NotFound { message, request_id },
+            409 => Self::Conflict { message, request_id },
+            413 => Self::PayloadTooLarge { message, request_id },
+            422 => Self::UnprocessableEntity { message, request_id },
+            500 => Self::InternalServerError { message, request_id },
+            _ => Self::Http {
+                status,
+                message,
+                request_id,
+            },
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::Config {
+            message: message.into(),
+        }
+    }
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(source: reqwest::Error) -> Self {
+        if source.is_timeout() {
+            Self::Timeout { source }
+        } else {
+            Self::Transport { source }
+        }
+    }
+}
+
+/// The longest message kept from an error body.
+const MESSAGE_LIMIT: usize = 300;
+
+/// Headers in which services commonly report a request id, in order of preference.
+const REQUEST_ID_HEADERS: [&str; 4] = [
+    "x-request-id",
+    "x-peak-request-id",
+    "x-peak-requestid",
+    "x-amzn-requestid",
+];
+
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The explanation in an error body: JSON `message` or `detail`, an HTML page's title, or the
+/// start of the raw text; the status's reason phrase when the body says nothing.
+pub(crate) fn error_message(status: StatusCode, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let found = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(fields)) => ["message", "detail", "error"]
+            .iter()
+            .find_map(|key| fields.get(*key))
+            .map(|value| match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }),
+        _ => html_title(text),
+    };
+    let message = found.unwrap_or_else(|| text.to_owned());
+    if message.trim().is_empty() {
+        return status
+            .canonical_reason()
+            .unwrap_or("no explanation given")
+            .to_owned();
+    }
+    truncate(message.trim())
+}
+
+fn html_title(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    Some(text[start..end].trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+pub(crate) fn truncate(text: &str) -> String {
+    match text.char_indices().nth(MESSAGE_LIMIT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+fn http_line(status: StatusCode, message: &str, request_id: &Option<String>) -> String {
+    let mut line = format!("{status}: {message}");
+    if let Some(id) = request_id {
+        line.push_str(&format!(" (request id {id})"));
+    }
+    line
+}
+
+/// An error and its causes on one line, so that "connection refused" is not hidden behind
+/// "error sending request".
+fn chain(error: &dyn std::error::Error) -> impl fmt::Display + '_ {
+    struct Chain<'a>(&'a dyn std::error::Error);
+    impl fmt::Display for Chain<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}", self.0)?;
+            let mut cause = self.0.source();
+            while let Some(error) = cause {
+                write!(f, ": {error}")?;
+                cause = error.source();
+            }
+            Ok(())
+        }
+    }
+    Chain(error)
+}

@@ -1,0 +1,85 @@
+//! A typed async client for the Apps part of Peak's Press API: app specs and their releases,
+//! app deployments and their revisions.
+//!
+//! The client is generated at build time from the OpenAPI document in `openapi/`; this crate's
+//! handwritten layer gives it configuration, pagination, one error type and tracing. The 17
+//! operations keep the names of the Python SDK's `peak.press.apps` client.
+//!
+//! # Getting started
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use peak_press_apps::{Client, Error, SpecStatus};
+//!
+//! # async fn example() -> peak_press_apps::Result<()> {
+//! // The token from PEAK_AUTH_TOKEN (or API_KEY), the stage from PEAK__STAGE (or STAGE).
+//! let client = Client::from_env()?;
+//!
+//! // Lists are streams of items across all pages...
+//! let mut specs = client.list_specs().status(SpecStatus::Available).sort("name:asc").items();
+//! while let Some(spec) = specs.try_next().await? {
+//!     println!("{} {}", spec.id, spec.metadata.name);
+//! }
+//!
+//! // ...or one page at a time, with counts.
+//! let page = client.list_deployments().page_size(50).page(2).await?;
+//! println!("{} deployments in all", page.total);
+//!
+//! // Every documented status is a variant to match on.
+//! match client.describe_deployment("no-such-id").await {
+//!     Err(Error::NotFound { message, .. }) => eprintln!("gone: {message}"),
+//!     other => {
+//!         other?;
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Configuration
+//!
+//! [`Client::from_env`] reads the environment as the Python SDK does; [`Client::builder`] sets
+//! the token, the [`Stage`], an explicit base URL (for a local server or a proxy), timeouts, the
+//! user agent or a `reqwest::Client` of your own. The token is sent as the `Authorization`
+//! header and never appears in `Debug` output, errors or logs.
+//!
+//! # Errors
+//!
+//! Every operation returns [`Result`]. [`Error`] has a variant per documented status
+//! (`BadRequest`, `Unauthorized`, `Forbidden`, `NotFound`, `Conflict`, `PayloadTooLarge`,
+//! `UnprocessableEntity`, `InternalServerError`), [`Error::Http`] for any other status, and
+//! variants for transport failures, timeouts, undecodable bodies and requests refused before
+//! sending because a value breaks a documented rule (an empty id, a version that is not semver).
+//!
+//! # Tracing
+//!
+//! Each call runs in a `press_apps_call` span with the fields `operation`, `status` and
+//! `duration_ms`, and ends with a debug event.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod client;
+mod config;
+mod deployments;
+mod error;
+mod generated;
+mod model;
+pub mod pagination;
+mod specs;
+mod transport;
+mod validate;
+
+pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
+pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
+pub use deployments::{DeploymentQuery, ListDeploymentRevisions, ListDeployments, RevisionQuery};
+pub use error::{Error, Result};
+pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus};
+pub use pagination::Page;
+pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
+
+/// The request and response types of the API, generated from the OpenAPI document's schemas.
+///
+/// Each struct with required fields has a builder (`NewSpec::builder()`), which the operations
+/// accept in place of the struct itself.
+pub mod types {
+    pub use crate::generated::types::*;
+}

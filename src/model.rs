@@ -1,0 +1,210 @@
+//! Handwritten model types that the generated code uses in place of its own.
+//!
+//! Statuses and scopes are *open* enums: the known values are variants, and a value the service
+//! adds later decodes as `Unknown` instead of failing the whole response. Parameter values keep
+//! integers apart from floating-point numbers, so that `3` goes out as `3`, not `3.0`.
+
+use std::{convert::Infallible, fmt, str::FromStr};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            /// A value this version of the crate does not know, kept as the service sent it.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The value as the service spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $text, )*
+                    Self::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Infallible;
+
+            fn from_str(text: &str) -> Result<Self, Infallible> {
+                Ok(match text {
+                    $( $text => Self::$variant, )*
+                    other => Self::Unknown(other.to_owned()),
+                })
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                let Ok(value) = text.parse();
+                Ok(value)
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// The status of an app spec.
+    SpecStatus {
+        /// The spec can be deployed.
+        Available = "available",
+        /// The spec cannot be deployed for now.
+        Unavailable = "unavailable",
+        /// The spec is archived.
+        Archived = "archived",
+    }
+}
+
+open_enum! {
+    /// Who can discover and deploy an app spec.
+    SpecScope {
+        /// This tenant only (the service's default).
+        Private = "private",
+        /// Every tenant.
+        Public = "public",
+        /// This tenant and the tenants named with the spec.
+        Shared = "shared",
+    }
+}
+
+open_enum! {
+    /// The status of an app deployment.
+    DeploymentStatus {
+        /// Being deployed.
+        Deploying = "deploying",
+        /// Deployed and running.
+        Deployed = "deployed",
+        /// Being deleted.
+        Deleting = "deleting",
+        /// Deletion failed.
+        DeleteFailed = "delete_failed",
+        /// Deployment failed; it can be redeployed.
+        Failed = "failed",
+        /// The platform could not provide a resource.
+        PlatformResourceError = "platform_resource_error",
+        /// The latest revision is being deployed again.
+        Redeploying = "redeploying",
+        /// Being rolled back.
+        Rollback = "rollback",
+        /// Rolled back.
+        RollbackComplete = "rollback_complete",
+        /// Rollback failed.
+        RollbackFailed = "rollback_failed",
+        /// Deployed with warnings; it can be redeployed.
+        Warning = "warning",
+    }
+}
+
+open_enum! {
+    /// The status of a deployment revision.
+    RevisionStatus {
+        /// Being deployed.
+        Deploying = "deploying",
+        /// Deployed and current.
+        Deployed = "deployed",
+        /// Being deleted.
+        Deleting = "deleting",
+        /// Deletion failed.
+        DeleteFailed = "delete_failed",
+        /// Deployment failed.
+        Failed = "failed",
+        /// The platform could not provide a resource.
+        PlatformResourceError = "platform_resource_error",
+        /// Being rolled back.
+        Rollback = "rollback",
+        /// Rolled back.
+        RollbackComplete = "rollback_complete",
+        /// Rollback failed.
+        RollbackFailed = "rollback_failed",
+        /// Replaced by a newer deployed revision.
+        Superseded = "superseded",
+    }
+}
+
+/// The value of a parameter given at deployment time.
+///
+/// ```
+/// use peak_press_apps::ParameterValue;
+/// assert_eq!(ParameterValue::from(3), ParameterValue::Integer(3));
+/// assert_eq!(serde_json::to_string(&ParameterValue::from(3)).unwrap(), "3");
+/// assert_eq!(ParameterValue::from("eu-west-1"), ParameterValue::String("eu-west-1".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ParameterValue {
+    /// A boolean.
+    Boolean(bool),
+    /// A whole number.
+    Integer(i64),
+    /// A number with a fractional part.
+    Number(f64),
+    /// Text.
+    String(String),
+    /// An array, for `string_array`, `number_array` and `object_array` parameters.
+    Array(Vec<serde_json::Value>),
+    /// An object, for `object` parameters.
+    Object(serde_json::Map<String, serde_json::Value>),
+}
+
+impl From<bool> for ParameterValue {
+    fn from(value: bool) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<i64> for ParameterValue {
+    fn from(value: i64) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<i32> for ParameterValue {
+    fn from(value: i32) -> Self {
+        Self::Integer(value.into())
+    }
+}
+
+impl From<f64> for ParameterValue {
+    fn from(value: f64) -> Self {
+        Self::Number(value)
+    }
+}
+
+impl From<&str> for ParameterValue {
+    fn from(value: &str) -> Self {
+        Self::String(value.to_owned())
+    }
+}
+
+impl From<String> for ParameterValue {
+    fn from(value: String) -> Self {
+        Self::String(value)
+    }
+}
+
+impl<T: Into<serde_json::Value>> From<Vec<T>> for ParameterValue {
+    fn from(values: Vec<T>) -> Self {
+        Self::Array(values.into_iter().map(Into::into).collect())
+    }
+}

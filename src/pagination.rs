@@ -1,0 +1,257 @@
+//! One pager for the four list operations: a single page with its counts, every page in turn,
+//! or every item as a stream.
+//!
+//! The service numbers pages from 1 and reports `pageCount` on each. The pager keeps the
+//! filters and page size on every request, stops after the last page the service reports or at
+//! the first empty page, and refuses to go on when the reported page count grows far beyond what
+//! the first page said, so a server that misreports cannot keep it looping.
+//!
+//! ```no_run
+//! # async fn example(client: peak_press_apps::Client) -> peak_press_apps::Result<()> {
+//! use futures::TryStreamExt;
+//! use peak_press_apps::DeploymentStatus;
+//!
+//! // Every failed deployment, page after page, as one stream of items.
+//! let mut failed = client.list_deployments().status(DeploymentStatus::Failed).page_size(100).items();
+//! while let Some(deployment) = failed.try_next().await? {
+//!     println!("{} is failed", deployment.metadata.name);
+//! }
+//!
+//! // One page with its counts, like the Python SDK's `return_iterator=False`.
+//! let page = client.list_specs().page_size(50).page(2).await?;
+//! println!("page {} of {}: {} of {} specs", page.page_number, page.page_count, page.items.len(), page.total);
+//! # Ok(()) }
+//! ```
+
+use std::str::FromStr;
+
+use futures::{
+    StreamExt, TryStreamExt,
+    future::BoxFuture,
+    stream::{self, BoxStream},
+};
+
+use crate::{Client, Error, Result};
+
+/// The largest page the service serves.
+pub const MAX_PAGE_SIZE: u64 = 1000;
+
+/// One page of a listing, with the counts the service reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// How many items match the filters, on all pages (`specCount`, `deploymentCount`, ...).
+    pub total: u64,
+    /// How many pages there are.
+    pub page_count: u64,
+    /// This page's number, counted from 1.
+    pub page_number: u64,
+    /// The page size the service applied.
+    pub page_size: u64,
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+/// The filters of one list operation, and how to fetch one page with them.
+///
+/// Implemented by this crate's four queries only.
+pub trait ListQuery: sealed::Sealed + Clone + Send + Sync {
+    /// What the listing yields.
+    type Item: Send;
+
+    /// Fetches page `page_number` with these filters.
+    #[doc(hidden)]
+    fn fetch<'c>(
+        &self,
+        client: &'c Client,
+        page_number: u64,
+        page_size: Option<u64>,
+    ) -> BoxFuture<'c, Result<Page<Self::Item>>>;
+}
+
+/// Calls a generated setter only when there is a value: progenitor's setters for optional
+/// parameters take the value itself, not an `Option`.
+pub(crate) trait SetIf: Sized {
+    fn set_if<T>(self, value: Option<T>, set: impl FnOnce(Self, T) -> Self) -> Self {
+        match value {
+            Some(value) => set(self, value),
+            None => self,
+        }
+    }
+}
+
+impl<B> SetIf for B {}
+
+/// Implements [`ListQuery`] for a query whose generated envelope holds its items under
+/// `$items` and their total under `$count`.
+macro_rules! list_query {
+    ($query:ty, $item:ty, $items:ident, $count:ident, |$this:ident, $client:ident| $request:expr) => {
+        impl $crate::pagination::sealed::Sealed for $query {}
+
+        impl $crate::pagination::ListQuery for $query {
+            type Item = $item;
+
+            fn fetch<'c>(
+                &self,
+                $client: &'c $crate::Client,
+                page_number: u64,
+                page_size: Option<u64>,
+            ) -> futures::future::BoxFuture<'c, $crate::Result<$crate::Page<$item>>> {
+                let $this = self.clone();
+                Box::pin(async move {
+                    use $crate::pagination::SetIf;
+                    let request = $request
+                        .page_number(page_number)
+                        .set_if(page_size, |request, size| request.page_size(size));
+                    let page = $crate::transport::call(request.send()).await?;
+                    Ok($crate::Page {
+                        items: page.$items,
+                        total: page.$count,
+                        page_count: page.page_count,
+                        page_number: page.page_number,
+                        page_size: page.page_size,
+                    })
+                })
+            }
+        }
+    };
+}
+pub(crate) use list_query;
+
+/// A listing being set up: filters and page size, then [`page`](Self::page),
+/// [`pages`](Self::pages) or [`items`](Self::items).
+///
+/// Setters never fail on the spot; a value that breaks a rule (an unknown sort key, a page size
+/// out of range) is reported as [`Error::InvalidRequest`] by the first request, and nothing is
+/// sent.
+#[derive(Debug, Clone)]
+#[must_use = "a listing does nothing until it is awaited or streamed"]
+pub struct Paginator<'c, Q> {
+    client: &'c Client,
+    pub(crate) query: Q,
+    page_size: Option<u64>,
+    invalid: Option<String>,
+}
+
+impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
+    pub(crate) fn new(client: &'c Client, query: Q) -> Self {
+        Self {
+            client,
+            query,
+            page_size: None,
+            invalid: None,
+        }
+    }
+
+    /// Remembers the first broken rule; it is reported when the listing runs.
+    pub(crate) fn reject(mut self, error: Error) -> Self {
+        let why = match error {
+            Error::InvalidRequest { message } => message,
+            other => other.to_string(),
+        };
+        self.invalid.get_or_insert(why);
+        self
+    }
+
+    /// Adds a sort key after checking it against the keys this listing knows.
+    pub(crate) fn sort_by<K: FromStr>(mut self, key: &str, keys: impl FnOnce(&mut Q) -> &mut Vec<K>) -> Self {
+        match key.parse() {
+            Ok(parsed) => {
+                keys(&mut self.query).push(parsed);
+                self
+            }
+            Err(_) => self.reject(Error::invalid(format!(
+                "{key:?} is not a sort key of this listing: expected field:asc or field:desc"
+            ))),
+        }
+    }
+
+    /// Items per page, from 1 to [`MAX_PAGE_SIZE`]; the service's default is 25.
+    pub fn page_size(mut self, size: u64) -> Self {
+        if !(1..=MAX_PAGE_SIZE).contains(&size) {
+            return self.reject(Error::invalid(format!(
+                "page size {size} is not between 1 and {MAX_PAGE_SIZE}"
+            )));
+        }
+        self.page_size = Some(size);
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        match &self.invalid {
+            Some(why) => Err(Error::invalid(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Fetches one page, counted from 1, with its counts.
+    pub async fn page(&self, number: u64) -> Result<Page<Q::Item>> {
+        self.check()?;
+        if number == 0 {
+            return Err(Error::invalid("page numbers start at 1"));
+        }
+        self.query.fetch(self.client, number, self.page_size).await
+    }
+
+    /// Every page in turn, from the first to the last the service reports.
+    pub fn pages(self) -> BoxStream<'c, Result<Page<Q::Item>>> {
+        if let Err(error) = self.check() {
+            return stream::once(async { Err(error) }).boxed();
+        }
+        struct Cursor {
+            next: u64,
+            bound: Option<u64>,
+            done: bool,
+        }
+        let start = Cursor {
+            next: 1,
+            bound: None,
+            done: false,
+        };
+        let Self {
+            client,
+            query,
+            page_size,
+            ..
+        } = self;
+        stream::try_unfold(start, move |mut cursor| {
+            let query = query.clone();
+            async move {
+                if cursor.done {
+                    return Ok(None);
+                }
+                let page = query.fetch(client, cursor.next, page_size).await?;
+                let bound = *cursor.bound.get_or_insert_with(|| page_bound(page.page_count));
+                if page.page_count > bound {
+                    return Err(Error::Pagination {
+                        message: format!(
+                            "page {} reports {} pages, beyond the bound of {bound} set by the first page",
+                            cursor.next, page.page_count
+                        ),
+                    });
+                }
+                cursor.done = page.items.is_empty() || cursor.next >= page.page_count;
+                cursor.next += 1;
+                Ok(Some((page, cursor)))
+            }
+        })
+        .boxed()
+    }
+
+    /// Every item of every page, in order, as one stream.
+    pub fn items(self) -> BoxStream<'c, Result<Q::Item>> {
+        self.pages()
+            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+/// How many pages a listing may reach, given the count its first page reported: a listing may
+/// grow while it is read, but not without end.
+fn page_bound(first_page_count: u64) -> u64 {
+    first_page_count.max(1).saturating_mul(2).saturating_add(1)
+}

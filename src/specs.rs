@@ -1,0 +1,320 @@
+//! The app spec and release operations: thin methods that validate, then call the generated client.
+
+use std::fmt::Display;
+
+use crate::{
+    Client, Result, SpecScope, SpecStatus,
+    pagination::{Paginator, list_query},
+    transport::call,
+    types::{
+        CreateSpecRequest, CreateSpecRequestFeatured, CreatedId, CreatedRelease, NewRelease, NewSpec,
+        ParameterDefinitions, Release, ReleaseSortKey, Spec, SpecSortKey, SpecUpdate,
+    },
+    validate,
+};
+
+/// The filters of [`Client::list_specs`].
+#[derive(Debug, Clone, Default)]
+pub struct SpecQuery {
+    status: Vec<SpecStatus>,
+    featured: Option<bool>,
+    name: Option<String>,
+    title: Option<String>,
+    sort: Vec<SpecSortKey>,
+    scope: Vec<SpecScope>,
+}
+
+list_query!(SpecQuery, Spec, specs, spec_count, |query, client| client
+    .api()
+    .list_specs()
+    .status(query.status)
+    .set_if(query.featured, |r, v| r.featured(v))
+    .set_if(query.name, |r, v| r.name(v))
+    .set_if(query.title, |r, v| r.title(v))
+    .sort(query.sort)
+    .scope(query.scope));
+
+/// A listing of app specs; see [`Client::list_specs`].
+pub type ListSpecs<'c> = Paginator<'c, SpecQuery>;
+
+impl ListSpecs<'_> {
+    /// Only specs with this status; call again to allow several.
+    pub fn status(mut self, status: SpecStatus) -> Self {
+        self.query.status.push(status);
+        self
+    }
+
+    /// Only featured (`true`) or only non-featured (`false`) specs.
+    pub fn featured(mut self, featured: bool) -> Self {
+        self.query.featured = Some(featured);
+        self
+    }
+
+    /// Only specs whose name starts with `prefix`.
+    pub fn name(mut self, prefix: impl Into<String>) -> Self {
+        self.query.name = Some(prefix.into());
+        self
+    }
+
+    /// Only specs whose title starts with `prefix`.
+    pub fn title(mut self, prefix: impl Into<String>) -> Self {
+        self.query.title = Some(prefix.into());
+        self
+    }
+
+    /// Sorts by `field:asc` or `field:desc`, with field one of `createdAt`, `createdBy`, `name`,
+    /// `title`; call again for further keys.
+    pub fn sort(self, key: &str) -> Self {
+        self.sort_by(key, |query| &mut query.sort)
+    }
+
+    /// Only specs with this scope; call again to allow several.
+    pub fn scope(mut self, scope: SpecScope) -> Self {
+        self.query.scope.push(scope);
+        self
+    }
+}
+
+/// The filters of [`Client::list_spec_releases`].
+#[derive(Debug, Clone)]
+pub struct ReleaseQuery {
+    spec_id: String,
+    sort: Vec<ReleaseSortKey>,
+}
+
+list_query!(ReleaseQuery, Release, releases, release_count, |query, client| {
+    client
+        .api()
+        .list_spec_releases()
+        .spec_id(query.spec_id)
+        .sort(query.sort)
+});
+
+/// A listing of a spec's releases; see [`Client::list_spec_releases`].
+pub type ListSpecReleases<'c> = Paginator<'c, ReleaseQuery>;
+
+impl ListSpecReleases<'_> {
+    /// Sorts by `createdAt:asc|desc` or `createdBy:asc|desc`; call again for further keys.
+    pub fn sort(self, key: &str) -> Self {
+        self.sort_by(key, |query| &mut query.sort)
+    }
+}
+
+/// A spec to create with its options; see [`Client::create_spec`].
+#[derive(Debug)]
+#[must_use = "nothing is created until `send` is awaited"]
+pub struct CreateSpec<'c> {
+    client: &'c Client,
+    spec: Result<NewSpec>,
+    featured: Option<bool>,
+    scope: Option<SpecScope>,
+    tenants: Vec<String>,
+    parameters: Option<ParameterDefinitions>,
+}
+
+impl CreateSpec<'_> {
+    /// Whether the spec is featured (the service's default is not).
+    pub fn featured(mut self, featured: bool) -> Self {
+        self.featured = Some(featured);
+        self
+    }
+
+    /// Who can discover and deploy the spec (the service's default is [`SpecScope::Private`]).
+    pub fn scope(mut self, scope: SpecScope) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// With [`SpecScope::Shared`], the other tenants that can discover and deploy the spec.
+    pub fn tenants<T: Into<String>>(mut self, tenants: impl IntoIterator<Item = T>) -> Self {
+        self.tenants = tenants.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The parameters whose values deployments give, for building and for running.
+    pub fn parameters(mut self, parameters: ParameterDefinitions) -> Self {
+        self.parameters = Some(parameters);
+        self
+    }
+
+    /// Checks the spec and creates it; returns the new spec's id.
+    pub async fn send(self) -> Result<CreatedId> {
+        let spec = self.spec?;
+        validate::non_empty("metadata.name", &spec.metadata.name)?;
+        validate::version("release.version", &spec.release.version)?;
+        if let Some(parameters) = &self.parameters {
+            validate::parameters(parameters)?;
+        }
+        if !self.tenants.is_empty() && self.scope != Some(SpecScope::Shared) {
+            return Err(crate::Error::invalid(
+                "tenants are only given with the shared scope",
+            ));
+        }
+        // The service reads this body's fields as JSON documents carried in strings.
+        let body = CreateSpecRequest {
+            spec: to_json(&spec),
+            featured: match self.featured {
+                Some(true) => CreateSpecRequestFeatured::True,
+                Some(false) => CreateSpecRequestFeatured::False,
+                None => CreateSpecRequestFeatured::Null,
+            },
+            scope: self.scope,
+            parameters: self
+                .parameters
+                .as_ref()
+                .map_or_else(|| "null".to_owned(), to_json),
+            tenants: (!self.tenants.is_empty()).then(|| to_json(&self.tenants)),
+        };
+        call(self.client.api().create_spec().body(body).send()).await
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("generated types always serialize")
+}
+
+impl Client {
+    /// Lists app specs, newest first unless sorted otherwise.
+    ///
+    /// ```no_run
+    /// # async fn example(client: peak_press_apps::Client) -> peak_press_apps::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use peak_press_apps::SpecStatus;
+    ///
+    /// let names: Vec<String> = client
+    ///     .list_specs()
+    ///     .status(SpecStatus::Available)
+    ///     .sort("name:asc")
+    ///     .items()
+    ///     .map_ok(|spec| spec.metadata.name)
+    ///     .try_collect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list_specs(&self) -> ListSpecs<'_> {
+        Paginator::new(self, SpecQuery::default())
+    }
+
+    /// Creates an app spec with its first release. Takes a [`NewSpec`] or its builder; options
+    /// are set on the returned request before [`send`](CreateSpec::send).
+    ///
+    /// ```no_run
+    /// # async fn example(client: peak_press_apps::Client) -> peak_press_apps::Result<()> {
+    /// use peak_press_apps::types::{BlockConfig, NewSpec, NewSpecMetadata, ReleaseInput, VersionRef};
+    ///
+    /// let spec = NewSpec::builder()
+    ///     .metadata(NewSpecMetadata::builder().name("churn-model").summary("Predicts churn"))
+    ///     .release(ReleaseInput::builder().version("1.0.0").notes("First release"))
+    ///     .config(vec![BlockConfig::builder()
+    ///         .id("block-spec-id")
+    ///         .release(VersionRef::builder().version("1.0.0"))
+    ///         .try_into()
+    ///         .expect("all required fields are set")]);
+    /// let created = client.create_spec(spec).featured(true).send().await?;
+    /// println!("created spec {}", created.id);
+    /// # Ok(()) }
+    /// ```
+    pub fn create_spec<S>(&self, spec: S) -> CreateSpec<'_>
+    where
+        S: TryInto<NewSpec>,
+        S::Error: Display,
+    {
+        CreateSpec {
+            client: self,
+            spec: validate::body("spec", spec),
+            featured: None,
+            scope: None,
+            tenants: Vec::new(),
+            parameters: None,
+        }
+    }
+
+    /// Describes an app spec and its latest release.
+    pub async fn describe_spec(&self, spec_id: &str) -> Result<Spec> {
+        let spec_id = validate::id("spec_id", spec_id)?;
+        call(self.api().describe_spec().spec_id(spec_id).send()).await
+    }
+
+    /// Changes the given fields of a spec's metadata, featured flag, scope or tenants, and
+    /// returns the spec as it is now.
+    pub async fn update_spec_metadata<U>(&self, spec_id: &str, update: U) -> Result<Spec>
+    where
+        U: TryInto<SpecUpdate>,
+        U::Error: Display,
+    {
+        let spec_id = validate::id("spec_id", spec_id)?;
+        let update: SpecUpdate = validate::body("update", update)?;
+        if let Some(name) = update.metadata.as_ref().and_then(|m| m.name.as_deref()) {
+            validate::non_empty("metadata.name", name)?;
+        }
+        call(
+            self.api()
+                .update_spec_metadata()
+                .spec_id(spec_id)
+                .body(update)
+                .send(),
+        )
+        .await
+    }
+
+    /// Deletes an app spec and all its releases. A spec that still has deployments cannot be
+    /// deleted: the service answers [`Error::Conflict`](crate::Error::Conflict).
+    pub async fn delete_spec(&self, spec_id: &str) -> Result<()> {
+        let spec_id = validate::id("spec_id", spec_id)?;
+        call(self.api().delete_spec().spec_id(spec_id).send())
+            .await
+            .map(drop)
+    }
+
+    /// Publishes a new release of a spec; its version must be a semantic version greater than
+    /// the latest release's.
+    pub async fn create_spec_release<R>(&self, spec_id: &str, release: R) -> Result<CreatedRelease>
+    where
+        R: TryInto<NewRelease>,
+        R::Error: Display,
+    {
+        let spec_id = validate::id("spec_id", spec_id)?;
+        let release: NewRelease = validate::body("release", release)?;
+        validate::version("release.version", &release.release.version)?;
+        if let Some(parameters) = &release.parameters {
+            validate::parameters(parameters)?;
+        }
+        call(
+            self.api()
+                .create_spec_release()
+                .spec_id(spec_id)
+                .body(release)
+                .send(),
+        )
+        .await
+    }
+
+    /// Describes one release of a spec, by its semantic version.
+    pub async fn describe_spec_release(&self, spec_id: &str, version: &str) -> Result<Release> {
+        let spec_id = validate::id("spec_id", spec_id)?;
+        validate::version("version", version)?;
+        call(
+            self.api()
+                .describe_spec_release()
+                .spec_id(spec_id)
+                .version(version)
+                .send(),
+        )
+        .await
+    }
+
+    /// Lists the releases of a spec, newest first unless sorted otherwise.
+    pub fn list_spec_releases(&self, spec_id: &str) -> ListSpecReleases<'_> {
+        let listing = Paginator::new(
+            self,
+            ReleaseQuery {
+                spec_id: spec_id.to_owned(),
+                sort: Vec::new(),
+            },
+        );
+        match validate::id("spec_id", spec_id) {
+            Ok(_) => listing,
+            Err(error) => listing.reject(error),
+        }
+    }
+}
