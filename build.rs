@@ -7,11 +7,13 @@
 //!   `UnexpectedResponse`, with status, headers and body intact, instead of decoding it itself and
 //!   losing the status when the body is empty, HTML or off-schema;
 //! - the one success code becomes the range `2XX`, so a service answering 200 where the document
-//!   says 201 is still understood.
+//!   says 201 is still understood;
+//! - a required property with a default (such as `NewSpec.kind`) is no longer required, so the
+//!   generated builder fills it in; the field is not optional in Rust and is always sent.
 
 use std::{env, fs, panic, path::Path, str::FromStr};
 
-use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
+use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, StatusCode, Type};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 
 const DOCUMENT: &str = "openapi/press-apps.json";
@@ -38,6 +40,7 @@ fn main() {
     let mut document: OpenAPI = serde_json::from_str(&text)
         .unwrap_or_else(|e| fail(&format!("{DOCUMENT} is not a valid OpenAPI 3.0 document: {e}")));
     keep_success_responses(&mut document);
+    default_required_properties(&mut document);
 
     let code = match generate(&document) {
         Ok(code) => code,
@@ -153,5 +156,24 @@ fn is_success(code: &StatusCode) -> bool {
     match code {
         StatusCode::Code(n) => (200..300).contains(n),
         StatusCode::Range(n) => *n == 2,
+    }
+}
+
+fn default_required_properties(document: &mut OpenAPI) {
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        let SchemaKind::Type(Type::Object(object)) = &mut schema.schema_kind else {
+            continue;
+        };
+        let properties = &object.properties;
+        object.required.retain(|name| match properties.get(name) {
+            Some(ReferenceOr::Item(property)) => property.schema_data.default.is_none(),
+            _ => true,
+        });
     }
 }
