@@ -1,0 +1,223 @@
+//! A faithful, stateful local emulator of Peak's Press Apps API.
+//!
+//! It serves the 17 operations of the OpenAPI document in this repository from memory, with
+//! the service's rules (unique names, ordered semantic versions, the deployment lifecycle,
+//! hidden parameter values) and its errors, so that clients in any language can be developed
+//! and tested offline. It is an independent implementation of the document: it shares no code
+//! with the `peak-press-apps` client.
+//!
+//! # In tests
+//!
+//! ```
+//! use std::time::Duration;
+//! use peak_press_apps_emulator::Emulator;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await?;
+//! let url = format!("{}/v1/apps/specs/", emulator.base_url());
+//! // ... point a client at `emulator.base_url()` with any non-empty token ...
+//! emulator.shutdown().await;
+//! # let _ = url;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The emulator binds 127.0.0.1 on a free port and stops when dropped or shut down.
+//!
+//! # Lifecycle
+//!
+//! Specs start `available`. A new deployment, and a new revision, start `deploying` and become
+//! `deployed` after the deploy delay; the revision deployed before becomes `superseded`.
+//! `redeploy` (only from `failed` or `warning`) sets the latest revision `redeploying`, then
+//! `deployed`. A deleted deployment reports `deleting` for the deploy delay, then is gone.
+//!
+//! `POST /_emulator/deployments/{deploymentId}/status` with `{"status": "failed"}` (any
+//! deployment status) sets a deployment's status and its latest revision's, to test redeploys
+//! and error paths. It needs no token and is not part of the published document.
+//!
+//! Values of parameters defined with `hideValue: true` are returned as [`MASK`].
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+mod model;
+mod routes;
+mod store;
+
+use std::{
+    io,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::serve::ListenerExt;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub use model::MASK;
+
+/// The OpenAPI document the emulator implements.
+pub const DOCUMENT: &str = include_str!("../../openapi/press-apps.json");
+
+/// The largest request body accepted unless set otherwise: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// How long deploying and deleting take unless set otherwise.
+pub const DEFAULT_DEPLOY_DELAY: Duration = Duration::from_millis(300);
+
+/// Options for an [`Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    host: IpAddr,
+    port: u16,
+    tokens: Vec<String>,
+    read_only_tokens: Vec<String>,
+    deploy_delay: Duration,
+    body_limit: usize,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            tokens: Vec::new(),
+            read_only_tokens: Vec::new(),
+            deploy_delay: DEFAULT_DEPLOY_DELAY,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The address to listen on (127.0.0.1 unless set).
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// The port to listen on; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Accepts this token with full access. Once any token is listed (here or with
+    /// [`read_only_token`](Self::read_only_token)), only listed tokens are accepted; with none
+    /// listed, any non-empty token has full access.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.tokens.push(token.into());
+        self
+    }
+
+    /// Accepts this token for reading; writes with it get 403.
+    pub fn read_only_token(mut self, token: impl Into<String>) -> Self {
+        self.read_only_tokens.push(token.into());
+        self
+    }
+
+    /// How long deploying, redeploying and deleting take (300 ms unless set; zero in tests makes
+    /// every transition visible on the next request).
+    pub fn deploy_delay(mut self, delay: Duration) -> Self {
+        self.deploy_delay = delay;
+        self
+    }
+
+    /// The largest request body accepted; larger ones get 413 (1 MiB unless set).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Binds the address and starts serving in the background.
+    pub async fn start(self) -> io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
+        let addr = listener.local_addr()?;
+        let base_url = match addr.ip() {
+            IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
+            IpAddr::V4(ip) => format!("http://{ip}:{}", addr.port()),
+        };
+        let mut document: serde_json::Value = serde_json::from_str(DOCUMENT).expect("the document is JSON");
+        document["servers"] = serde_json::json!([{ "url": base_url, "description": "This emulator" }]);
+        let state = Arc::new(routes::Shared {
+            store: Mutex::new(store::Store::new(self.deploy_delay)),
+            access: routes::Access {
+                full: self.tokens,
+                read_only: self.read_only_tokens,
+            },
+            body_limit: self.body_limit,
+            document,
+        });
+        let app = routes::router(state);
+        let (stop, stopped) = oneshot::channel::<()>();
+        // Responses go out at once on keep-alive connections: no Nagle delay.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!("the emulator stopped: {error}");
+            }
+        });
+        Ok(Emulator {
+            base_url,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops it.
+#[derive(Debug)]
+pub struct Emulator {
+    base_url: String,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts an emulator with the default options on a free port of 127.0.0.1.
+    pub async fn start() -> io::Result<Self> {
+        Self::builder().start().await
+    }
+
+    /// Options for an emulator.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// The URL to point clients at, such as `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and waits until it has
+    /// stopped.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

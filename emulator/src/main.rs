@@ -1,0 +1,73 @@
+//! `press-apps-emulator`: serves the Press Apps API emulator until Ctrl-C.
+
+use std::{net::IpAddr, process::ExitCode, time::Duration};
+
+use clap::Parser;
+use peak_press_apps_emulator::{DEFAULT_BODY_LIMIT, Emulator};
+
+/// A local emulator of Peak's Press Apps API. Point any client at the printed URL; with no
+/// --token flags, any non-empty token is accepted.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Flags {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// The port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Accept this token with full access (repeatable). Once any token is listed, only listed
+    /// tokens are accepted.
+    #[arg(long = "token", value_name = "TOKEN")]
+    tokens: Vec<String>,
+    /// Accept this token for reading only; writes get 403 (repeatable).
+    #[arg(long = "read-only-token", value_name = "TOKEN")]
+    read_only_tokens: Vec<String>,
+    /// How long deploying, redeploying and deleting take, in milliseconds.
+    #[arg(long, default_value_t = 300)]
+    deploy_delay_ms: u64,
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .with_ansi(colour)
+        .init();
+    let flags = Flags::parse();
+    let mut builder = Emulator::builder()
+        .host(flags.host)
+        .port(flags.port)
+        .deploy_delay(Duration::from_millis(flags.deploy_delay_ms))
+        .body_limit(flags.body_limit);
+    for token in flags.tokens {
+        builder = builder.token(token);
+    }
+    for token in flags.read_only_tokens {
+        builder = builder.read_only_token(token);
+    }
+    let emulator = match builder.start().await {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!(
+                "press-apps-emulator: cannot listen on {}:{}: {error}",
+                flags.host, flags.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        "serving the Press Apps API on {} (Ctrl-C stops)",
+        emulator.base_url()
+    );
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        eprintln!("press-apps-emulator: cannot wait for Ctrl-C: {error}");
+    }
+    tracing::info!("stopping");
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}
