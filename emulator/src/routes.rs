@@ -201,30 +201,35 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let bytes = axum::body::to_bytes(request.into_body(), state.body_limit)
             .await
             .map_err(|_| too_large(state.body_limit))?;
-        parse_json("the body", &bytes).map(JsonBody)
+        let value = parse_json("the body", &bytes)?;
+        if !value.is_object() {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        }
+        read_value("the body", value).map(JsonBody)
     }
 }
 
-fn parse_json<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> ApiResult<T> {
+/// Parses JSON text; `what` names it in errors ("the body", or a field that carries JSON text).
+fn parse_json(what: &str, bytes: &[u8]) -> ApiResult<Value> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(format!(
-            "{what} is empty; a JSON object is required"
+            "{what} is empty; JSON is required"
         )));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("{what} is not valid JSON: {e}")))
+}
+
+/// Reads a parsed value into `T`; errors name the field by its path under `what`.
+fn read_value<T: DeserializeOwned>(what: &str, value: Value) -> ApiResult<T> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        if path == "." {
-            ApiError::bad_request(format!("{what} is not valid: {inner}"))
-        } else {
-            ApiError::bad_request(format!("{path}: {inner}"))
-        }
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::bad_request(format!("{what} has trailing data: {e}")))?;
-    Ok(value)
+        let field = match (what, path.as_str()) {
+            (_, ".") => what.to_owned(),
+            ("the body", _) => path,
+            _ => format!("{what}.{path}"),
+        };
+        ApiError::bad_request(format!("{field}: {}", error.into_inner()))
+    })
 }
 
 /// Path parameters, with a JSON error when they cannot be read.
@@ -406,12 +411,7 @@ async fn list_specs(State(state): State<AppState>, RawQuery(raw): RawQuery) -> A
 fn embedded<T: DeserializeOwned>(field: &str, text: Option<&str>) -> ApiResult<Option<T>> {
     match text.map(str::trim) {
         None | Some("null") | Some("") => Ok(None),
-        Some(text) => {
-            let value: Value = parse_json(field, text.as_bytes())?;
-            serde_path_to_error::deserialize(value)
-                .map(Some)
-                .map_err(|e| ApiError::bad_request(format!("{field}.{}: {}", e.path(), e.inner())))
-        }
+        Some(text) => read_value(field, parse_json(field, text.as_bytes())?).map(Some),
     }
 }
 

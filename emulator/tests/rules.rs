@@ -1,0 +1,297 @@
+//! The emulator's rules over raw HTTP, for what a well-behaved client never sends: malformed
+//! bodies, odd paths, the Python SDK's dialect, oversized bodies, races.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn detail(body: &Value) -> &str {
+    body["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no detail in {body}"))
+}
+
+#[tokio::test]
+async fn bad_bodies_get_400_naming_the_field() {
+    let h = Harness::start().await;
+    let spec_id = h.create_spec("s", json!(null)).await;
+    let deployment =
+        |metadata: Value| json!({"metadata": metadata, "revision": {"notes": "n"}, "spec": {"id": spec_id}});
+    let cases = [
+        (deployment(json!({"summary": "s"})), "name"),
+        (deployment(json!({"name": "d", "summary": 5})), "metadata.summary"),
+        (
+            deployment(json!({"name": "d", "summary": "s", "tags": [{"name": 1}]})),
+            "metadata.tags[0].name",
+        ),
+        (json!(["not", "an", "object"]), "body"),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = h.call(Method::POST, "/v1/apps/deployments/", Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert!(detail(&answer).contains(field), "{field} not named in {answer}");
+    }
+    let (status, answer) = h
+        .call(
+            Method::PATCH,
+            &format!("/v1/apps/specs/{spec_id}"),
+            Some(json!({"scope": "galaxy"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        detail(&answer).contains("scope") && detail(&answer).contains("galaxy"),
+        "{answer}"
+    );
+
+    let send_raw = |body: &'static [u8], content_type: &'static str| {
+        h.http
+            .post(h.url("/v1/apps/deployments/"))
+            .header("authorization", "t")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    for (body, content_type) in [
+        (&b"{\"metadata\": {"[..], "application/json"),
+        (&b"\xff\xfe"[..], "application/json"),
+        (&b""[..], "application/json"),
+        (&b"name=x"[..], "application/x-www-form-urlencoded"),
+    ] {
+        let response = send_raw(body, content_type).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body:?}");
+        let answer: Value = response.json().await.unwrap();
+        assert!(!detail(&answer).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn create_spec_reads_the_sdks_string_encoded_fields() {
+    let h = Harness::start().await;
+    let spec = json!({"version": 1, "kind": "app", "metadata": {"name": "enc", "summary": "s"},
+                      "release": {"version": "1.0.0", "notes": "n"}, "config": []});
+    let body = json!({"spec": spec.to_string(), "featured": "true", "scope": "shared",
+                      "parameters": "null", "tenants": "[\"t1\", \"t2\"]"});
+    let (status, created) = h.call(Method::POST, "/v1/apps/specs/", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (_, described) = h
+        .call(
+            Method::GET,
+            &format!("/v1/apps/specs/{}", created["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(described["featured"], true);
+    assert_eq!(described["scope"], "shared");
+    assert_eq!(described["tenants"], json!(["t1", "t2"]));
+
+    for (field, value, named) in [
+        ("spec", json!("{not json"), "spec"),
+        (
+            "spec",
+            json!(json!({"version": 1, "kind": "block"}).to_string()),
+            "spec.kind",
+        ),
+        ("parameters", json!("[1, 2]"), "parameters"),
+        ("featured", json!("maybe"), "featured"),
+    ] {
+        let mut body = json!({"spec": json!({"version": 1, "kind": "app", "metadata": {"name": "x", "summary": "s"},
+            "release": {"version": "1.0.0", "notes": "n"}, "config": []}).to_string(),
+            "featured": "false", "scope": null, "parameters": "null"});
+        body[field] = value;
+        let (status, answer) = h.call(Method::POST, "/v1/apps/specs/", Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {answer}");
+        assert!(detail(&answer).contains(named), "{named} not named in {answer}");
+    }
+}
+
+#[tokio::test]
+async fn the_sdks_empty_bodies_and_capitalised_booleans_are_accepted() {
+    let h = Harness::start().await;
+    let spec_id = h.create_spec("dialect", json!(null)).await;
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/apps/specs/?featured=False&status=available",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = h
+        .call(Method::GET, "/v1/apps/specs/?featured=True", Some(json!({})))
+        .await;
+    assert_eq!(page["specCount"], 0);
+    let (_, page) = h.call(Method::GET, "/v1/apps/specs/?featured=FALSE", None).await;
+    assert_eq!(page["specCount"], 1);
+    let (status, answer) = h.call(Method::GET, "/v1/apps/specs/?featured=yes", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (status, _) = h
+        .call(
+            Method::DELETE,
+            &format!("/v1/apps/specs/{spec_id}"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_sdks_service_routes_and_the_document_are_served() {
+    let h = Harness::start().await;
+    let tenant = h
+        .http
+        .get(h.url("/tenant-management/api/v1/external/tenants/tenant-metadata"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tenant.status(), StatusCode::OK);
+    assert_eq!(tenant.json::<Value>().await.unwrap(), json!({}));
+    let telemetry = h
+        .http
+        .post(h.url("/resource-usage/api/v1/telemetry"))
+        .json(&json!({"event": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(telemetry.status().is_success());
+    let document: Value = h
+        .http
+        .get(h.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["openapi"], "3.0.3");
+    assert_eq!(document["servers"][0]["url"], h.emulator.base_url());
+    assert_eq!(document["paths"].as_object().unwrap().len(), 9);
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_with_a_detail_on_every_route() {
+    let h = Harness::with(peak_press_apps_emulator::Emulator::builder().body_limit(1000)).await;
+    let big = json!({"padding": "x".repeat(2000)});
+    for (method, path) in [
+        (Method::POST, "/v1/apps/specs/"),
+        (Method::GET, "/v1/apps/specs/"),
+        (Method::PATCH, "/v1/apps/deployments/x"),
+    ] {
+        let (status, answer) = h.call(method.clone(), path, Some(big.clone())).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}");
+        assert!(detail(&answer).contains("1000"), "{answer}");
+    }
+    // A chunked body declares no length; it is held to the limit while it is read.
+    let chunks = futures_chunks(3000);
+    let response = h
+        .http
+        .post(h.url("/v1/apps/deployments/"))
+        .header("authorization", "t")
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+fn futures_chunks(total: usize) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::iter((0..total / 100).map(|_| Ok(vec![b' '; 100])))
+}
+
+#[tokio::test]
+async fn odd_paths_and_methods_get_json_errors_and_the_server_stays_up() {
+    let h = Harness::start().await;
+    let long = "x".repeat(10_000);
+    for path in [
+        "/v1/apps/specs/..%2F..%2Fetc",
+        "/v1/apps/specs/%2e%2e",
+        "/v1/apps/specs/%ff%fe",
+        "/v1/apps/specs/caf%C3%A9",
+        &format!("/v1/apps/specs/{long}"),
+        "/v1/apps/specs/a/b/c/d",
+        "/v1/apps/specs",
+        "/nowhere",
+        "/v1/apps/deployments/x/revisions/-1",
+        "/v1/apps/deployments/x/revisions/99999999999999999999999",
+    ] {
+        let response = h
+            .http
+            .get(h.url(path))
+            .header("authorization", "t")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(matches!(status.as_u16(), 400 | 404), "{path}: {status}");
+        let answer: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|_| panic!("{path}: JSON error body"));
+        assert!(!detail(&answer).is_empty());
+    }
+    let (status, answer) = h.call(Method::PUT, "/v1/apps/specs/", Some(json!({}))).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(!detail(&answer).is_empty());
+    let (status, _) = h.call(Method::GET, "/v1/apps/specs/", None).await;
+    assert_eq!(status, StatusCode::OK, "still serving");
+}
+
+#[tokio::test]
+async fn list_parameters_are_checked() {
+    let h = Harness::start().await;
+    for query in [
+        "pageSize=1001",
+        "pageSize=abc",
+        "pageNumber=0",
+        "sort=colour:asc",
+        "sort=name:sideways",
+        "status=broken",
+        "scope=galaxy",
+    ] {
+        let (status, answer) = h
+            .call(Method::GET, &format!("/v1/apps/specs/?{query}"), None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {answer}");
+    }
+    let (status, answer) = h
+        .call(
+            Method::GET,
+            "/v1/apps/deployments/?sort=createdAt:asc,name:desc",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/apps/deployments/?status=warning&status=failed",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_name_give_one_success() {
+    let h = std::sync::Arc::new(Harness::start().await);
+    let attempts: Vec<_> = (0..16)
+        .map(|_| {
+            let h = h.clone();
+            tokio::spawn(async move {
+                let spec = json!({"version": 1, "kind": "app", "metadata": {"name": "race", "summary": "s"},
+                                  "release": {"version": "1.0.0", "notes": "n"}, "config": []});
+                let body = json!({"spec": spec.to_string(), "featured": "null", "scope": null, "parameters": "null"});
+                h.call(Method::POST, "/v1/apps/specs/", Some(body)).await.0
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap().as_u16());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [[201].as_slice(), &[409; 15]].concat());
+}
