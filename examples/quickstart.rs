@@ -1,0 +1,274 @@
+//! A tour of the whole app lifecycle with the client.
+//!
+//! ```text
+//! cargo run --example quickstart                      # on an emulator started in-process
+//! cargo run --example quickstart -- --base-url URL    # on another server (token: PEAK_AUTH_TOKEN)
+//! PEAK_AUTH_TOKEN=... cargo run --example quickstart  # on the stage from PEAK__STAGE (default prod)
+//! ```
+//!
+//! On a real service it creates a spec and a deployment with unique names, and deletes both.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::TryStreamExt;
+use peak_press_apps::{
+    Client, DeploymentStatus, Error,
+    types::{
+        AppParameters, DeploymentMetadataUpdate, DeploymentSpecRef, NewDeployment, NewDeploymentMetadata,
+        NewRelease, NewRevision, NewSpec, NewSpecMetadata, ParameterDefinition, ParameterDefinitions,
+        ParameterType, ReleaseInput, RevisionInput, VersionRef,
+    },
+};
+use peak_press_apps_emulator::Emulator;
+use serde_json::json;
+
+type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+
+#[tokio::main]
+async fn main() {
+    if let Err(error) = run().await {
+        eprintln!("quickstart failed: {error}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<()> {
+    let base_url = base_url_flag()?;
+    let token = std::env::var("PEAK_AUTH_TOKEN").ok().filter(|t| !t.is_empty());
+    // Kept alive until the end of the tour when the tour runs on it.
+    let mut emulator = None;
+    let client = match (base_url, token) {
+        (Some(url), token) => Client::builder()
+            .base_url(url)
+            .token(token.unwrap_or_else(|| "quickstart".into()))
+            .build()?,
+        (None, Some(_)) => Client::from_env()?,
+        (None, None) => {
+            let started = Emulator::start().await?;
+            println!("Started the emulator at {}", started.base_url());
+            let client = Client::builder()
+                .base_url(started.base_url())
+                .token("quickstart")
+                .build()?;
+            emulator = Some(started);
+            client
+        }
+    };
+    println!("Talking to {}\n", client.base_url());
+    let suffix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let spec_name = format!("quickstart-{suffix}");
+
+    // 1. A spec with a build parameter and two run parameters, one of them hidden.
+    let parameters = ParameterDefinitions {
+        build: vec![definition(
+            "region",
+            ParameterType::String,
+            json!("eu-west-1"),
+            false,
+        )],
+        run: vec![
+            definition("api_key", ParameterType::String, json!(""), true),
+            definition("replicas", ParameterType::Number, json!(1), false),
+        ],
+    };
+    let spec = NewSpec::builder()
+        .metadata(
+            NewSpecMetadata::builder()
+                .name(spec_name.clone())
+                .summary("Predicts churn"),
+        )
+        .release(ReleaseInput::builder().version("1.0.0").notes("First release"))
+        .config(vec![]);
+    let spec_id = client
+        .create_spec(spec)
+        .parameters(parameters.clone())
+        .send()
+        .await?
+        .id;
+    println!("1. Created spec {spec_name} ({spec_id})");
+
+    // 2. A second release.
+    let release = NewRelease::builder()
+        .release(ReleaseInput::builder().version("1.1.0").notes("Faster scoring"))
+        .config(vec![])
+        .parameters(Some(parameters));
+    let created = client.create_spec_release(&spec_id, release).await?;
+    println!("2. Published release {}", created.release.version);
+
+    // 3. Every spec, streamed across pages.
+    let mut specs = client.list_specs().sort("createdAt:desc").page_size(50).items();
+    let mut count = 0;
+    while let Some(spec) = specs.try_next().await? {
+        count += 1;
+        if count <= 3 {
+            let latest = spec.latest_release.map(|r| r.version).unwrap_or_default();
+            println!("   - {} (latest release {latest})", spec.metadata.name);
+        }
+    }
+    println!("3. Streamed {count} spec(s)");
+
+    // 4. A deployment of the latest release, and the wait until it is deployed.
+    let deployment = NewDeployment::builder()
+        .metadata(
+            NewDeploymentMetadata::builder()
+                .name(format!("{spec_name}-prod"))
+                .summary("Production"),
+        )
+        .revision(RevisionInput::builder().notes("First deployment"))
+        .spec(DeploymentSpecRef::builder().id(spec_id.clone()))
+        .app_parameters(Some(run_values(&[
+            ("api_key", "hunter2".into()),
+            ("replicas", 2.into()),
+        ])));
+    let deployment_id = client.create_deployment(deployment).await?.id;
+    println!("4. Created deployment {deployment_id}; waiting for it to be deployed...");
+    let status = wait_for_deployed(&client, &deployment_id).await?;
+    println!("   it is {status}");
+
+    // 5. A second revision, from the first release.
+    let revision = NewRevision::builder()
+        .release(Some(VersionRef {
+            version: "1.0.0".into(),
+        }))
+        .revision(Some(RevisionInput {
+            notes: "Back to 1.0.0".into(),
+        }))
+        .app_parameters(Some(run_values(&[("api_key", "s3cret".into())])));
+    let created = client
+        .create_deployment_revision(&deployment_id, revision)
+        .await?;
+    println!("5. Created revision {}", created.revision);
+    wait_for_deployed(&client, &deployment_id).await?;
+
+    // 6. The hidden value comes back masked.
+    let described = client
+        .describe_deployment_revision(&deployment_id, created.revision)
+        .await?;
+    let run = described.parameters.map(|p| p.run).unwrap_or_default();
+    println!(
+        "6. Revision {} run parameters as the service shows them: {run:?}",
+        created.revision
+    );
+
+    // 7. The revisions, newest first.
+    println!("7. Revisions:");
+    let mut revisions = client.list_deployment_revisions(&deployment_id).items();
+    while let Some(revision) = revisions.try_next().await? {
+        let status = revision.status.map(|s| s.to_string()).unwrap_or_default();
+        println!("   - revision {} is {status}", revision.revision);
+    }
+
+    // 8. Metadata changes only what it is given.
+    let update = DeploymentMetadataUpdate::builder().title(Some("Churn model (production)".into()));
+    let updated = client.update_deployment_metadata(&deployment_id, update).await?;
+    println!(
+        "8. Renamed the deployment's title to {:?}",
+        updated.metadata.title.unwrap_or_default()
+    );
+
+    // 9. A failure, forced on the emulator, then a redeploy.
+    if let Some(emulator) = &emulator {
+        let url = format!(
+            "{}/_emulator/deployments/{deployment_id}/status",
+            emulator.base_url()
+        );
+        reqwest::Client::new()
+            .post(url)
+            .json(&json!({"status": "failed"}))
+            .send()
+            .await?;
+        let redeployed = client.redeploy(&deployment_id).await?;
+        println!(
+            "9. Forced a failure and redeployed revision {}",
+            redeployed.revision
+        );
+        wait_for_deployed(&client, &deployment_id).await?;
+    } else {
+        println!("9. Skipped forcing a failure: only the emulator can do that");
+    }
+
+    // 10. Typed errors.
+    match client.describe_deployment("no-such-deployment").await {
+        Err(Error::NotFound { message, .. }) => println!("10. A typed 404: {message}"),
+        other => println!("10. Expected a 404, got {other:?}"),
+    }
+    match client.delete_spec(&spec_id).await {
+        Err(Error::Conflict { message, .. }) => println!("    A typed 409: {message}"),
+        other => println!("    Expected a 409, got {other:?}"),
+    }
+
+    // 11. Clean up: the deployment first, then the spec it holds.
+    client.delete_deployment(&deployment_id).await?;
+    wait_until_gone(&client, &deployment_id).await?;
+    client.delete_spec(&spec_id).await?;
+    println!("11. Deleted the deployment and the spec");
+    if let Some(emulator) = emulator {
+        emulator.shutdown().await;
+    }
+    Ok(())
+}
+
+fn base_url_flag() -> Result<Option<String>> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        None => Ok(None),
+        Some("--base-url") => Ok(Some(args.next().ok_or("--base-url needs a URL")?)),
+        Some(other) => Err(format!("unknown argument {other:?}; try --base-url URL").into()),
+    }
+}
+
+fn definition(
+    name: &str,
+    type_: ParameterType,
+    default_value: serde_json::Value,
+    hide: bool,
+) -> ParameterDefinition {
+    ParameterDefinition {
+        name: name.into(),
+        type_,
+        required: false,
+        default_value,
+        hide_value: Some(hide),
+        title: None,
+        description: None,
+        options: vec![],
+        conditions: vec![],
+    }
+}
+
+fn run_values(values: &[(&str, peak_press_apps::ParameterValue)]) -> AppParameters {
+    AppParameters {
+        build: Default::default(),
+        run: values
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect(),
+    }
+}
+
+/// Polls until the deployment is deployed, or has settled in another status.
+async fn wait_for_deployed(client: &Client, deployment_id: &str) -> Result<DeploymentStatus> {
+    for _ in 0..120 {
+        let status = client.describe_deployment(deployment_id).await?.metadata.status;
+        match status {
+            Some(DeploymentStatus::Deploying | DeploymentStatus::Redeploying) | None => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
+            Some(settled) => return Ok(settled),
+        }
+    }
+    Err(format!("deployment {deployment_id} did not settle in 30 s").into())
+}
+
+async fn wait_until_gone(client: &Client, deployment_id: &str) -> Result<()> {
+    for _ in 0..120 {
+        match client.describe_deployment(deployment_id).await {
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(other) => return Err(other.into()),
+            Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+    Err(format!("deployment {deployment_id} was not deleted in 30 s").into())
+}
