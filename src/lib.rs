@@ -76,6 +76,11 @@ pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, Spe
 pub use pagination::Page;
 pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
 
+/// The examples of README.md, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 /// The request and response types of the API, generated from the OpenAPI document's schemas.
 ///
 /// Each struct with required fields has a builder (`NewSpec::builder()`), which the operations
