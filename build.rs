@@ -44,10 +44,7 @@ fn main() {
 
     let code = match generate(&document) {
         Ok(code) => code,
-        Err(why) => fail(&format!(
-            "progenitor rejected {DOCUMENT}{}: {why}",
-            culprit(&document)
-        )),
+        Err(why) => fail(&format!("progenitor rejected {DOCUMENT}{}: {why}", culprit(&document))),
     };
     let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("codegen.rs");
     fs::write(&out, code).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
@@ -131,13 +128,7 @@ fn culprit(document: &OpenAPI) -> String {
 fn keep_success_responses(document: &mut OpenAPI) {
     for item in document.paths.paths.values_mut() {
         let ReferenceOr::Item(item) = item else { continue };
-        let slots = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
+        let slots = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for operation in slots.into_iter().flatten() {
             let responses = &mut operation.responses;
             responses.default = None;

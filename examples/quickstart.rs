@@ -38,55 +38,35 @@ async fn run() -> Result<()> {
     // Kept alive until the end of the tour when the tour runs on it.
     let mut emulator = None;
     let client = match (base_url, token) {
-        (Some(url), token) => Client::builder()
-            .base_url(url)
-            .token(token.unwrap_or_else(|| "quickstart".into()))
-            .build()?,
+        (Some(url), token) => {
+            Client::builder().base_url(url).token(token.unwrap_or_else(|| "quickstart".into())).build()?
+        }
         (None, Some(_)) => Client::from_env()?,
         (None, None) => {
             let started = Emulator::start().await?;
             println!("Started the emulator at {}", started.base_url());
-            let client = Client::builder()
-                .base_url(started.base_url())
-                .token("quickstart")
-                .build()?;
+            let client = Client::builder().base_url(started.base_url()).token("quickstart").build()?;
             emulator = Some(started);
             client
         }
     };
     println!("Talking to {}\n", client.base_url());
-    let suffix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+    let suffix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let spec_name = format!("quickstart-{suffix}");
 
     // 1. A spec with a build parameter and two run parameters, one of them hidden.
     let parameters = ParameterDefinitions {
-        build: vec![definition(
-            "region",
-            ParameterType::String,
-            json!("eu-west-1"),
-            false,
-        )],
+        build: vec![definition("region", ParameterType::String, json!("eu-west-1"), false)],
         run: vec![
             definition("api_key", ParameterType::String, json!(""), true),
             definition("replicas", ParameterType::Number, json!(1), false),
         ],
     };
     let spec = NewSpec::builder()
-        .metadata(
-            NewSpecMetadata::builder()
-                .name(spec_name.clone())
-                .summary("Predicts churn"),
-        )
+        .metadata(NewSpecMetadata::builder().name(spec_name.clone()).summary("Predicts churn"))
         .release(ReleaseInput::builder().version("1.0.0").notes("First release"))
         .config(vec![]);
-    let spec_id = client
-        .create_spec(spec)
-        .parameters(parameters.clone())
-        .send()
-        .await?
-        .id;
+    let spec_id = client.create_spec(spec).parameters(parameters.clone()).send().await?.id;
     println!("1. Created spec {spec_name} ({spec_id})");
 
     // 2. A second release.
@@ -111,17 +91,10 @@ async fn run() -> Result<()> {
 
     // 4. A deployment of the latest release, and the wait until it is deployed.
     let deployment = NewDeployment::builder()
-        .metadata(
-            NewDeploymentMetadata::builder()
-                .name(format!("{spec_name}-prod"))
-                .summary("Production"),
-        )
+        .metadata(NewDeploymentMetadata::builder().name(format!("{spec_name}-prod")).summary("Production"))
         .revision(RevisionInput::builder().notes("First deployment"))
         .spec(DeploymentSpecRef::builder().id(spec_id.clone()))
-        .app_parameters(Some(run_values(&[
-            ("api_key", "hunter2".into()),
-            ("replicas", 2.into()),
-        ])));
+        .app_parameters(Some(run_values(&[("api_key", "hunter2".into()), ("replicas", 2.into())])));
     let deployment_id = client.create_deployment(deployment).await?.id;
     println!("4. Created deployment {deployment_id}; waiting for it to be deployed...");
     let status = wait_for_deployed(&client, &deployment_id).await?;
@@ -129,28 +102,17 @@ async fn run() -> Result<()> {
 
     // 5. A second revision, from the first release.
     let revision = NewRevision::builder()
-        .release(Some(VersionRef {
-            version: "1.0.0".into(),
-        }))
-        .revision(Some(RevisionInput {
-            notes: "Back to 1.0.0".into(),
-        }))
+        .release(Some(VersionRef { version: "1.0.0".into() }))
+        .revision(Some(RevisionInput { notes: "Back to 1.0.0".into() }))
         .app_parameters(Some(run_values(&[("api_key", "s3cret".into())])));
-    let created = client
-        .create_deployment_revision(&deployment_id, revision)
-        .await?;
+    let created = client.create_deployment_revision(&deployment_id, revision).await?;
     println!("5. Created revision {}", created.revision);
     wait_for_deployed(&client, &deployment_id).await?;
 
     // 6. The hidden value comes back masked.
-    let described = client
-        .describe_deployment_revision(&deployment_id, created.revision)
-        .await?;
+    let described = client.describe_deployment_revision(&deployment_id, created.revision).await?;
     let run = described.parameters.map(|p| p.run).unwrap_or_default();
-    println!(
-        "6. Revision {} run parameters as the service shows them: {run:?}",
-        created.revision
-    );
+    println!("6. Revision {} run parameters as the service shows them: {run:?}", created.revision);
 
     // 7. The revisions, newest first.
     println!("7. Revisions:");
@@ -163,27 +125,14 @@ async fn run() -> Result<()> {
     // 8. Metadata changes only what it is given.
     let update = DeploymentMetadataUpdate::builder().title(Some("Churn model (production)".into()));
     let updated = client.update_deployment_metadata(&deployment_id, update).await?;
-    println!(
-        "8. Renamed the deployment's title to {:?}",
-        updated.metadata.title.unwrap_or_default()
-    );
+    println!("8. Renamed the deployment's title to {:?}", updated.metadata.title.unwrap_or_default());
 
     // 9. A failure, forced on the emulator, then a redeploy.
     if let Some(emulator) = &emulator {
-        let url = format!(
-            "{}/_emulator/deployments/{deployment_id}/status",
-            emulator.base_url()
-        );
-        reqwest::Client::new()
-            .post(url)
-            .json(&json!({"status": "failed"}))
-            .send()
-            .await?;
+        let url = format!("{}/_emulator/deployments/{deployment_id}/status", emulator.base_url());
+        reqwest::Client::new().post(url).json(&json!({"status": "failed"})).send().await?;
         let redeployed = client.redeploy(&deployment_id).await?;
-        println!(
-            "9. Forced a failure and redeployed revision {}",
-            redeployed.revision
-        );
+        println!("9. Forced a failure and redeployed revision {}", redeployed.revision);
         wait_for_deployed(&client, &deployment_id).await?;
     } else {
         println!("9. Skipped forcing a failure: only the emulator can do that");
@@ -241,10 +190,7 @@ fn definition(
 fn run_values(values: &[(&str, peak_press_apps::ParameterValue)]) -> AppParameters {
     AppParameters {
         build: Default::default(),
-        run: values
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.clone()))
-            .collect(),
+        run: values.iter().map(|(name, value)| (name.to_string(), value.clone())).collect(),
     }
 }
 

@@ -4,11 +4,16 @@ use std::{fmt, time::Duration};
 
 use reqwest::header::HeaderValue;
 
+use std::future::Future;
+
+use progenitor_client::ResponseValue;
+
 use crate::{
     Error, Result,
     config::{self, Secret, Stage},
     generated,
-    transport::Transport,
+    retry::RetryConfig,
+    transport::{self, Transport},
 };
 
 /// The `User-Agent` sent unless another is set.
@@ -17,6 +22,8 @@ pub const DEFAULT_USER_AGENT: &str = concat!("peak-press-apps/", env!("CARGO_PKG
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting may take unless set otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest response body read unless set otherwise: 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_BODY: u64 = 32 * 1024 * 1024;
 
 /// A client for the Press Apps API. Cheap to clone; clones share one connection pool.
 ///
@@ -31,9 +38,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The generated client's Debug is safe (the token is masked), but the base URL is all a
         // reader needs.
-        f.debug_struct("Client")
-            .field("base_url", &self.base_url())
-            .finish_non_exhaustive()
+        f.debug_struct("Client").field("base_url", &self.base_url()).finish_non_exhaustive()
     }
 }
 
@@ -55,8 +60,12 @@ impl Client {
         progenitor_client::ClientInfo::baseurl(&self.api)
     }
 
-    pub(crate) fn api(&self) -> &generated::Client {
-        &self.api
+    /// Runs one call: `send` issues the generated request, afresh for each attempt.
+    pub(crate) async fn call<'c, T, Fut>(&'c self, send: impl Fn(&'c generated::Client) -> Fut) -> Result<T>
+    where
+        Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error>>,
+    {
+        transport::call(&self.api, || send(&self.api)).await
     }
 }
 
@@ -85,8 +94,11 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
+    retry: RetryConfig,
+    max_response_body: Option<u64>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -97,7 +109,10 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("call_timeout", &self.call_timeout)
             .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("max_response_body", &self.max_response_body)
             .field("http", &self.http.as_ref().map(|_| "caller's reqwest::Client"))
             .finish()
     }
@@ -123,7 +138,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How long each request may take, response body included (default 30 s).
+    /// How long each attempt may take, response body included (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -132,6 +147,26 @@ impl ClientBuilder {
     /// How long connecting may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a whole call may take, its retries and their waits included (no limit by
+    /// default: the attempts' timeouts and the retry policy bound it).
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
+        self
+    }
+
+    /// How failed attempts are retried; see [`RetryConfig`].
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The largest response body read (32 MiB by default); a larger one is refused with
+    /// [`Error::ResponseTooLarge`] without being read whole.
+    pub fn max_response_body(mut self, bytes: u64) -> Self {
+        self.max_response_body = Some(bytes);
         self
     }
 
@@ -172,19 +207,14 @@ impl ClientBuilder {
     /// token or base URL cannot be used.
     pub fn build(self) -> Result<Client> {
         let token = self.token.ok_or_else(|| {
-            Error::config(format!(
-                "no token: call .token() or set {}",
-                config::TOKEN_VARIABLE
-            ))
+            Error::config(format!("no token: call .token() or set {}", config::TOKEN_VARIABLE))
         })?;
         let mut authorization = HeaderValue::from_str(&token.0)
             .map_err(|_| Error::config("the token holds characters that an HTTP header cannot carry"))?;
         authorization.set_sensitive(true);
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
         let user_agent = HeaderValue::from_str(user_agent).map_err(|_| {
-            Error::config(format!(
-                "the user agent {user_agent:?} is not a valid header value"
-            ))
+            Error::config(format!("the user agent {user_agent:?} is not a valid header value"))
         })?;
 
         let base_url = match self.base_url {
@@ -199,24 +229,19 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::config(format!("cannot set up the HTTP client: {e}")))?,
         };
-        let transport = Transport::new(authorization, user_agent);
-        Ok(Client {
-            api: generated::Client::new_with_client(&base_url, http, transport),
-        })
+        let max_body = self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY);
+        let transport = Transport::new(authorization, user_agent, self.retry, self.call_timeout, max_body);
+        Ok(Client { api: generated::Client::new_with_client(&base_url, http, transport) })
     }
 }
 
 fn checked_base_url(url: &str) -> Result<String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| Error::config(format!("base URL {url:?}: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(Error::config(format!(
-            "base URL {url:?} is not an http or https URL"
-        )));
+        return Err(Error::config(format!("base URL {url:?} is not an http or https URL")));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::config(format!(
-            "base URL {url:?} must not have a query or fragment"
-        )));
+        return Err(Error::config(format!("base URL {url:?} must not have a query or fragment")));
     }
     // Paths are appended as they are, so a trailing slash would double up.
     Ok(parsed.as_str().trim_end_matches('/').to_owned())

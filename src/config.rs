@@ -33,14 +33,7 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in the order the Python SDK lists them.
-    pub const ALL: [Stage; 6] = [
-        Self::Prod,
-        Self::Dev,
-        Self::Latest,
-        Self::Test,
-        Self::Beta,
-        Self::Parvati,
-    ];
+    pub const ALL: [Stage; 6] = [Self::Prod, Self::Dev, Self::Latest, Self::Test, Self::Beta, Self::Parvati];
 
     /// The stage's name as the environment spells it.
     pub fn as_str(self) -> &'static str {
@@ -70,16 +63,10 @@ impl FromStr for Stage {
     type Err = Error;
 
     fn from_str(name: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|stage| stage.as_str() == name)
-            .ok_or_else(|| {
-                let known: Vec<_> = Self::ALL.iter().map(|s| s.as_str()).collect();
-                Error::config(format!(
-                    "unknown stage {name:?}: expected one of {}",
-                    known.join(", ")
-                ))
-            })
+        Self::ALL.into_iter().find(|stage| stage.as_str() == name).ok_or_else(|| {
+            let known: Vec<_> = Self::ALL.iter().map(|s| s.as_str()).collect();
+            Error::config(format!("unknown stage {name:?}: expected one of {}", known.join(", ")))
+        })
     }
 }
 
@@ -112,13 +99,11 @@ pub const FALLBACK_STAGE_VARIABLE: &str = "STAGE";
 /// Empty values count as unset.
 pub(crate) fn from_variables(lookup: impl Fn(&str) -> Option<String>) -> Result<(Secret, Stage)> {
     let read = |name: &str| lookup(name).filter(|value| !value.is_empty());
-    let token = read(TOKEN_VARIABLE)
-        .or_else(|| read(API_KEY_VARIABLE))
-        .ok_or_else(|| {
-            Error::config(format!(
-                "no token: set {TOKEN_VARIABLE} (or {API_KEY_VARIABLE}), or pass one to the builder"
-            ))
-        })?;
+    let token = read(TOKEN_VARIABLE).or_else(|| read(API_KEY_VARIABLE)).ok_or_else(|| {
+        Error::config(format!(
+            "no token: set {TOKEN_VARIABLE} (or {API_KEY_VARIABLE}), or pass one to the builder"
+        ))
+    })?;
     let stage = match read(STAGE_VARIABLE)
         .map(|v| (STAGE_VARIABLE, v))
         .or_else(|| read(FALLBACK_STAGE_VARIABLE).map(|v| (FALLBACK_STAGE_VARIABLE, v)))

@@ -6,7 +6,6 @@ use std::fmt::Display;
 use crate::{
     Client, DeploymentStatus, Error, Result, RevisionStatus,
     pagination::{Paginator, list_query},
-    transport::call,
     types::{
         CreatedId, CreatedRevision, Deployment, DeploymentMetadataUpdate, DeploymentSortKey, NewDeployment,
         NewRevision, Redeployment, Revision, RevisionSortKey,
@@ -22,18 +21,11 @@ pub struct DeploymentQuery {
     sort: Vec<DeploymentSortKey>,
 }
 
-list_query!(
-    DeploymentQuery,
-    Deployment,
-    deployments,
-    deployment_count,
-    |query, client| client
-        .api()
-        .list_deployments()
-        .status(query.status)
-        .set_if(query.name, |r, v| r.name(v))
-        .sort(query.sort)
-);
+list_query!(DeploymentQuery, Deployment, deployments, deployment_count, |query, api| api
+    .list_deployments()
+    .status(query.status.clone())
+    .set_if(query.name.clone(), |r, v| r.name(v))
+    .sort(query.sort.clone()));
 
 /// A listing of app deployments; see [`Client::list_deployments`].
 pub type ListDeployments<'c> = Paginator<'c, DeploymentQuery>;
@@ -66,18 +58,11 @@ pub struct RevisionQuery {
     status: Vec<RevisionStatus>,
 }
 
-list_query!(
-    RevisionQuery,
-    Revision,
-    revisions,
-    revision_count,
-    |query, client| client
-        .api()
-        .list_deployment_revisions()
-        .deployment_id(query.deployment_id)
-        .sort(query.sort)
-        .status(query.status)
-);
+list_query!(RevisionQuery, Revision, revisions, revision_count, |query, api| api
+    .list_deployment_revisions()
+    .deployment_id(query.deployment_id.clone())
+    .sort(query.sort.clone())
+    .status(query.status.clone()));
 
 /// A listing of a deployment's revisions; see [`Client::list_deployment_revisions`].
 pub type ListDeploymentRevisions<'c> = Paginator<'c, RevisionQuery>;
@@ -114,19 +99,13 @@ impl Client {
         if let Some(release) = &deployment.spec.release {
             validate::version("spec.release.version", &release.version)?;
         }
-        call(self.api().create_deployment().body(deployment).send()).await
+        self.call(|api| api.create_deployment().body(deployment.clone()).send()).await
     }
 
     /// Describes an app deployment and its latest revision.
     pub async fn describe_deployment(&self, deployment_id: &str) -> Result<Deployment> {
         let deployment_id = validate::id("deployment_id", deployment_id)?;
-        call(
-            self.api()
-                .describe_deployment()
-                .deployment_id(deployment_id)
-                .send(),
-        )
-        .await
+        self.call(|api| api.describe_deployment().deployment_id(deployment_id).send()).await
     }
 
     /// Changes the given metadata fields of a deployment and returns it as it is now.
@@ -140,29 +119,23 @@ impl Client {
         if let Some(name) = &update.name {
             validate::non_empty("name", name)?;
         }
-        call(
-            self.api()
-                .update_deployment_metadata()
-                .deployment_id(deployment_id)
-                .body(update)
-                .send(),
-        )
+        self.call(|api| {
+            api.update_deployment_metadata().deployment_id(deployment_id).body(update.clone()).send()
+        })
         .await
     }
 
     /// Starts deleting a deployment; it reports the status `deleting` until it is gone.
     pub async fn delete_deployment(&self, deployment_id: &str) -> Result<()> {
         let deployment_id = validate::id("deployment_id", deployment_id)?;
-        call(self.api().delete_deployment().deployment_id(deployment_id).send())
-            .await
-            .map(drop)
+        self.call(|api| api.delete_deployment().deployment_id(deployment_id).send()).await.map(drop)
     }
 
     /// Deploys the latest revision of a `failed` or `warning` deployment again; any other status
     /// gets [`Error::Conflict`].
     pub async fn redeploy(&self, deployment_id: &str) -> Result<Redeployment> {
         let deployment_id = validate::id("deployment_id", deployment_id)?;
-        call(self.api().redeploy().deployment_id(deployment_id).send()).await
+        self.call(|api| api.redeploy().deployment_id(deployment_id).send()).await
     }
 
     /// Creates a revision of a deployment from a release of its spec (the latest when the body
@@ -181,13 +154,9 @@ impl Client {
         if let Some(release) = &revision.release {
             validate::version("release.version", &release.version)?;
         }
-        call(
-            self.api()
-                .create_deployment_revision()
-                .deployment_id(deployment_id)
-                .body(revision)
-                .send(),
-        )
+        self.call(|api| {
+            api.create_deployment_revision().deployment_id(deployment_id).body(revision.clone()).send()
+        })
         .await
     }
 
@@ -198,24 +167,17 @@ impl Client {
         if revision == 0 {
             return Err(Error::invalid("revision numbers start at 1"));
         }
-        call(
-            self.api()
-                .describe_deployment_revision()
-                .deployment_id(deployment_id)
-                .revision(revision)
-                .send(),
-        )
+        self.call(|api| {
+            api.describe_deployment_revision().deployment_id(deployment_id).revision(revision).send()
+        })
         .await
     }
 
     /// Lists the revisions of a deployment, newest first unless sorted otherwise. Unlike the
     /// Python SDK's iterator, this reads the `revisions` key of each page, so it works.
     pub fn list_deployment_revisions(&self, deployment_id: &str) -> ListDeploymentRevisions<'_> {
-        let query = RevisionQuery {
-            deployment_id: deployment_id.to_owned(),
-            sort: Vec::new(),
-            status: Vec::new(),
-        };
+        let query =
+            RevisionQuery { deployment_id: deployment_id.to_owned(), sort: Vec::new(), status: Vec::new() };
         let listing = Paginator::new(self, query);
         match validate::id("deployment_id", deployment_id) {
             Ok(_) => listing,

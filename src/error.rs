@@ -9,6 +9,8 @@ use std::fmt;
 
 use reqwest::{StatusCode, header::HeaderMap};
 
+use crate::transport::BodyTooLarge;
+
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -110,12 +112,29 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// The request, or reading its response, took longer than the configured timeout.
-    #[error("the request timed out: {}", chain(source))]
+    /// An attempt, or the whole call with its retries, took longer than its time limit.
+    #[error("timed out: {message}")]
     Timeout {
-        /// What the HTTP stack reported.
+        /// Which limit was reached, and what the HTTP stack reported.
+        message: String,
+        /// The HTTP stack's error, when an attempt timed out.
         #[source]
-        source: reqwest::Error,
+        source: Option<reqwest::Error>,
+    },
+    /// A response body larger than the client's limit; it was refused, not read whole.
+    #[error("the response body is larger than the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The call was retried until the policy or the retry budget allowed no more attempts.
+    #[error("gave up after {attempts} attempt(s); the last one got: {last}")]
+    RetriesExhausted {
+        /// How many attempts were made.
+        attempts: u32,
+        /// The outcome of the last attempt.
+        #[source]
+        last: Box<Error>,
     },
     /// A successful response whose body is not what the API documents.
     #[error("the {status} response could not be decoded: {message}")]
@@ -158,8 +177,13 @@ impl Error {
             Self::UnprocessableEntity { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InternalServerError { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Http { status, .. } | Self::Decode { status, .. } => *status,
-            Self::Transport { source } | Self::Timeout { source } => return source.status(),
-            Self::Pagination { .. } | Self::InvalidRequest { .. } | Self::Config { .. } => return None,
+            Self::Transport { source } => return source.status(),
+            Self::RetriesExhausted { last, .. } => return last.status(),
+            Self::Timeout { .. }
+            | Self::ResponseTooLarge { .. }
+            | Self::Pagination { .. }
+            | Self::InvalidRequest { .. }
+            | Self::Config { .. } => return None,
         })
     }
 
@@ -175,6 +199,7 @@ impl Error {
             | Self::UnprocessableEntity { request_id, .. }
             | Self::InternalServerError { request_id, .. }
             | Self::Http { request_id, .. } => request_id.as_deref(),
+            Self::RetriesExhausted { last, .. } => last.request_id(),
             _ => None,
         }
     }
@@ -190,31 +215,31 @@ impl Error {
             413 => Self::PayloadTooLarge { message, request_id },
             422 => Self::UnprocessableEntity { message, request_id },
             500 => Self::InternalServerError { message, request_id },
-            _ => Self::Http {
-                status,
-                message,
-                request_id,
-            },
+            _ => Self::Http { status, message, request_id },
         }
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::InvalidRequest {
-            message: message.into(),
-        }
+        Self::InvalidRequest { message: message.into() }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Self::Config {
-            message: message.into(),
-        }
+        Self::Config { message: message.into() }
     }
 }
 
 impl From<reqwest::Error> for Error {
     fn from(source: reqwest::Error) -> Self {
+        let mut cause = std::error::Error::source(&source);
+        while let Some(error) = cause {
+            if let Some(too_large) = error.downcast_ref::<BodyTooLarge>() {
+                return Self::ResponseTooLarge { limit: too_large.limit };
+            }
+            cause = error.source();
+        }
         if source.is_timeout() {
-            Self::Timeout { source }
+            let message = chain(&source).to_string();
+            Self::Timeout { message, source: Some(source) }
         } else {
             Self::Transport { source }
         }
@@ -225,12 +250,8 @@ impl From<reqwest::Error> for Error {
 const MESSAGE_LIMIT: usize = 300;
 
 /// Headers in which services commonly report a request id, in order of preference.
-const REQUEST_ID_HEADERS: [&str; 4] = [
-    "x-request-id",
-    "x-peak-request-id",
-    "x-peak-requestid",
-    "x-amzn-requestid",
-];
+const REQUEST_ID_HEADERS: [&str; 4] =
+    ["x-request-id", "x-peak-request-id", "x-peak-requestid", "x-amzn-requestid"];
 
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS
@@ -246,21 +267,17 @@ pub(crate) fn error_message(status: StatusCode, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     let found = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(fields)) => ["message", "detail", "error"]
-            .iter()
-            .find_map(|key| fields.get(*key))
-            .map(|value| match value {
+        Ok(serde_json::Value::Object(fields)) => {
+            ["message", "detail", "error"].iter().find_map(|key| fields.get(*key)).map(|value| match value {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
-            }),
+            })
+        }
         _ => html_title(text),
     };
     let message = found.unwrap_or_else(|| text.to_owned());
     if message.trim().is_empty() {
-        return status
-            .canonical_reason()
-            .unwrap_or("no explanation given")
-            .to_owned();
+        return status.canonical_reason().unwrap_or("no explanation given").to_owned();
     }
     truncate(message.trim())
 }

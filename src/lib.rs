@@ -64,16 +64,21 @@ mod error;
 mod generated;
 mod model;
 pub mod pagination;
+pub mod retry;
 mod specs;
 mod transport;
 mod validate;
 
-pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT,
+};
 pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
 pub use deployments::{DeploymentQuery, ListDeploymentRevisions, ListDeployments, RevisionQuery};
 pub use error::{Error, Result};
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus};
 pub use pagination::Page;
+pub use retry::RetryConfig;
 pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
 
 /// The examples of README.md, compiled as doctests so that they stay true.

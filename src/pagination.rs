@@ -23,7 +23,10 @@
 //! # Ok(()) }
 //! ```
 
-use std::str::FromStr;
+use std::{
+    str::FromStr,
+    time::{Duration, Instant},
+};
 
 use futures::{
     StreamExt, TryStreamExt,
@@ -88,7 +91,7 @@ impl<B> SetIf for B {}
 /// Implements [`ListQuery`] for a query whose generated envelope holds its items under
 /// `$items` and their total under `$count`.
 macro_rules! list_query {
-    ($query:ty, $item:ty, $items:ident, $count:ident, |$this:ident, $client:ident| $request:expr) => {
+    ($query:ty, $item:ty, $items:ident, $count:ident, |$this:ident, $api:ident| $request:expr) => {
         impl $crate::pagination::sealed::Sealed for $query {}
 
         impl $crate::pagination::ListQuery for $query {
@@ -96,17 +99,22 @@ macro_rules! list_query {
 
             fn fetch<'c>(
                 &self,
-                $client: &'c $crate::Client,
+                client: &'c $crate::Client,
                 page_number: u64,
                 page_size: Option<u64>,
             ) -> futures::future::BoxFuture<'c, $crate::Result<$crate::Page<$item>>> {
-                let $this = self.clone();
+                use $crate::pagination::SetIf;
+                let query = self.clone();
                 Box::pin(async move {
-                    use $crate::pagination::SetIf;
-                    let request = $request
-                        .page_number(page_number)
-                        .set_if(page_size, |request, size| request.page_size(size));
-                    let page = $crate::transport::call(request.send()).await?;
+                    let page = client
+                        .call(|$api| {
+                            let $this = &query;
+                            $request
+                                .page_number(page_number)
+                                .set_if(page_size, |request, size| request.page_size(size))
+                                .send()
+                        })
+                        .await?;
                     Ok($crate::Page {
                         items: page.$items,
                         total: page.$count,
@@ -133,17 +141,13 @@ pub struct Paginator<'c, Q> {
     client: &'c Client,
     pub(crate) query: Q,
     page_size: Option<u64>,
+    timeout: Option<Duration>,
     invalid: Option<String>,
 }
 
 impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
     pub(crate) fn new(client: &'c Client, query: Q) -> Self {
-        Self {
-            client,
-            query,
-            page_size: None,
-            invalid: None,
-        }
+        Self { client, query, page_size: None, timeout: None, invalid: None }
     }
 
     /// Remembers the first broken rule; it is reported when the listing runs.
@@ -172,11 +176,17 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
     /// Items per page, from 1 to [`MAX_PAGE_SIZE`]; the service's default is 25.
     pub fn page_size(mut self, size: u64) -> Self {
         if !(1..=MAX_PAGE_SIZE).contains(&size) {
-            return self.reject(Error::invalid(format!(
-                "page size {size} is not between 1 and {MAX_PAGE_SIZE}"
-            )));
+            return self
+                .reject(Error::invalid(format!("page size {size} is not between 1 and {MAX_PAGE_SIZE}")));
         }
         self.page_size = Some(size);
+        self
+    }
+
+    /// A deadline for the whole listing, counted from its first request: once it passes, the
+    /// stream ends with [`Error::Timeout`]. Each page's call keeps its own timeouts and retries.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -196,7 +206,8 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
         self.query.fetch(self.client, number, self.page_size).await
     }
 
-    /// Every page in turn, from the first to the last the service reports.
+    /// Every page in turn, from the first to the last the service reports. Dropping the
+    /// stream cancels the request in flight.
     pub fn pages(self) -> BoxStream<'c, Result<Page<Q::Item>>> {
         if let Err(error) = self.check() {
             return stream::once(async { Err(error) }).boxed();
@@ -204,26 +215,30 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
         struct Cursor {
             next: u64,
             bound: Option<u64>,
+            deadline: Option<Instant>,
             done: bool,
         }
-        let start = Cursor {
-            next: 1,
-            bound: None,
-            done: false,
-        };
-        let Self {
-            client,
-            query,
-            page_size,
-            ..
-        } = self;
+        let start = Cursor { next: 1, bound: None, deadline: None, done: false };
+        let Self { client, query, page_size, timeout, .. } = self;
         stream::try_unfold(start, move |mut cursor| {
             let query = query.clone();
             async move {
                 if cursor.done {
                     return Ok(None);
                 }
-                let page = query.fetch(client, cursor.next, page_size).await?;
+                let fetch = query.fetch(client, cursor.next, page_size);
+                let page = match timeout {
+                    None => fetch.await?,
+                    Some(limit) => {
+                        let deadline = *cursor.deadline.get_or_insert_with(|| Instant::now() + limit);
+                        tokio::time::timeout_at(deadline.into(), fetch).await.map_err(|_| {
+                            Error::Timeout {
+                                message: format!("the listing did not finish within {limit:?}"),
+                                source: None,
+                            }
+                        })??
+                    }
+                };
                 let bound = *cursor.bound.get_or_insert_with(|| page_bound(page.page_count));
                 if page.page_count > bound {
                     return Err(Error::Pagination {
@@ -243,10 +258,7 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
 
     /// Every item of every page, in order, as one stream.
     pub fn items(self) -> BoxStream<'c, Result<Q::Item>> {
-        self.pages()
-            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        self.pages().map_ok(|page| stream::iter(page.items.into_iter().map(Ok))).try_flatten().boxed()
     }
 }
 

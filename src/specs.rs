@@ -5,7 +5,6 @@ use std::fmt::Display;
 use crate::{
     Client, Result, SpecScope, SpecStatus,
     pagination::{Paginator, list_query},
-    transport::call,
     types::{
         CreateSpecRequest, CreateSpecRequestFeatured, CreatedId, CreatedRelease, NewRelease, NewSpec,
         ParameterDefinitions, Release, ReleaseSortKey, Spec, SpecSortKey, SpecUpdate,
@@ -24,15 +23,14 @@ pub struct SpecQuery {
     scope: Vec<SpecScope>,
 }
 
-list_query!(SpecQuery, Spec, specs, spec_count, |query, client| client
-    .api()
+list_query!(SpecQuery, Spec, specs, spec_count, |query, api| api
     .list_specs()
-    .status(query.status)
+    .status(query.status.clone())
     .set_if(query.featured, |r, v| r.featured(v))
-    .set_if(query.name, |r, v| r.name(v))
-    .set_if(query.title, |r, v| r.title(v))
-    .sort(query.sort)
-    .scope(query.scope));
+    .set_if(query.name.clone(), |r, v| r.name(v))
+    .set_if(query.title.clone(), |r, v| r.title(v))
+    .sort(query.sort.clone())
+    .scope(query.scope.clone()));
 
 /// A listing of app specs; see [`Client::list_specs`].
 pub type ListSpecs<'c> = Paginator<'c, SpecQuery>;
@@ -82,12 +80,8 @@ pub struct ReleaseQuery {
     sort: Vec<ReleaseSortKey>,
 }
 
-list_query!(ReleaseQuery, Release, releases, release_count, |query, client| {
-    client
-        .api()
-        .list_spec_releases()
-        .spec_id(query.spec_id)
-        .sort(query.sort)
+list_query!(ReleaseQuery, Release, releases, release_count, |query, api| {
+    api.list_spec_releases().spec_id(query.spec_id.clone()).sort(query.sort.clone())
 });
 
 /// A listing of a spec's releases; see [`Client::list_spec_releases`].
@@ -146,9 +140,7 @@ impl CreateSpec<'_> {
             validate::parameters(parameters)?;
         }
         if !self.tenants.is_empty() && self.scope != Some(SpecScope::Shared) {
-            return Err(crate::Error::invalid(
-                "tenants are only given with the shared scope",
-            ));
+            return Err(crate::Error::invalid("tenants are only given with the shared scope"));
         }
         // The service reads this body's fields as JSON documents carried in strings.
         let body = CreateSpecRequest {
@@ -159,13 +151,10 @@ impl CreateSpec<'_> {
                 None => CreateSpecRequestFeatured::Null,
             },
             scope: self.scope,
-            parameters: self
-                .parameters
-                .as_ref()
-                .map_or_else(|| "null".to_owned(), to_json),
+            parameters: self.parameters.as_ref().map_or_else(|| "null".to_owned(), to_json),
             tenants: (!self.tenants.is_empty()).then(|| to_json(&self.tenants)),
         };
-        call(self.client.api().create_spec().body(body).send()).await
+        self.client.call(|api| api.create_spec().body(body.clone()).send()).await
     }
 }
 
@@ -232,7 +221,7 @@ impl Client {
     /// Describes an app spec and its latest release.
     pub async fn describe_spec(&self, spec_id: &str) -> Result<Spec> {
         let spec_id = validate::id("spec_id", spec_id)?;
-        call(self.api().describe_spec().spec_id(spec_id).send()).await
+        self.call(|api| api.describe_spec().spec_id(spec_id).send()).await
     }
 
     /// Changes the given fields of a spec's metadata, featured flag, scope or tenants, and
@@ -247,23 +236,14 @@ impl Client {
         if let Some(name) = update.metadata.as_ref().and_then(|m| m.name.as_deref()) {
             validate::non_empty("metadata.name", name)?;
         }
-        call(
-            self.api()
-                .update_spec_metadata()
-                .spec_id(spec_id)
-                .body(update)
-                .send(),
-        )
-        .await
+        self.call(|api| api.update_spec_metadata().spec_id(spec_id).body(update.clone()).send()).await
     }
 
     /// Deletes an app spec and all its releases. A spec that still has deployments cannot be
     /// deleted: the service answers [`Error::Conflict`](crate::Error::Conflict).
     pub async fn delete_spec(&self, spec_id: &str) -> Result<()> {
         let spec_id = validate::id("spec_id", spec_id)?;
-        call(self.api().delete_spec().spec_id(spec_id).send())
-            .await
-            .map(drop)
+        self.call(|api| api.delete_spec().spec_id(spec_id).send()).await.map(drop)
     }
 
     /// Publishes a new release of a spec; its version must be a semantic version greater than
@@ -279,39 +259,19 @@ impl Client {
         if let Some(parameters) = &release.parameters {
             validate::parameters(parameters)?;
         }
-        call(
-            self.api()
-                .create_spec_release()
-                .spec_id(spec_id)
-                .body(release)
-                .send(),
-        )
-        .await
+        self.call(|api| api.create_spec_release().spec_id(spec_id).body(release.clone()).send()).await
     }
 
     /// Describes one release of a spec, by its semantic version.
     pub async fn describe_spec_release(&self, spec_id: &str, version: &str) -> Result<Release> {
         let spec_id = validate::id("spec_id", spec_id)?;
         validate::version("version", version)?;
-        call(
-            self.api()
-                .describe_spec_release()
-                .spec_id(spec_id)
-                .version(version)
-                .send(),
-        )
-        .await
+        self.call(|api| api.describe_spec_release().spec_id(spec_id).version(version).send()).await
     }
 
     /// Lists the releases of a spec, newest first unless sorted otherwise.
     pub fn list_spec_releases(&self, spec_id: &str) -> ListSpecReleases<'_> {
-        let listing = Paginator::new(
-            self,
-            ReleaseQuery {
-                spec_id: spec_id.to_owned(),
-                sort: Vec::new(),
-            },
-        );
+        let listing = Paginator::new(self, ReleaseQuery { spec_id: spec_id.to_owned(), sort: Vec::new() });
         match validate::id("spec_id", spec_id) {
             Ok(_) => listing,
             Err(error) => listing.reject(error),

@@ -1,16 +1,19 @@
 //! The shared layer every call goes through, whatever the operation.
 //!
 //! Outbound, progenitor's hooks add the `Authorization` and `User-Agent` headers to each request
-//! (so a caller's own `reqwest::Client` works too) and name the operation on the call's tracing
-//! span. Inbound, [`call`] turns the generated client's result into this crate's [`Error`],
-//! keeping the status of every response, and records status and duration on the span.
+//! (so a caller's own `reqwest::Client` works too), note its method, and name the operation on
+//! the call's tracing span. Inbound, they note the status and any `Retry-After`, and cap the
+//! response body. [`call`] runs the attempts of one call under the retry policy and the call's
+//! deadline, and turns the outcome into this crate's [`Error`], keeping the status of every
+//! response.
 
-use std::{cell::Cell, fmt, future::Future, time::Instant};
+use std::{cell::RefCell, fmt, future::Future, time::Duration, time::Instant};
 
+use futures::StreamExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::{
-    StatusCode,
-    header::{AUTHORIZATION, HeaderValue, USER_AGENT},
+    Method, StatusCode,
+    header::{AUTHORIZATION, HeaderValue, RETRY_AFTER, USER_AGENT},
 };
 use tracing::{Instrument, field};
 
@@ -18,25 +21,34 @@ use crate::{
     Error, Result,
     error::{error_message, request_id, truncate},
     generated,
+    retry::{Budget, RetryConfig},
 };
 
 /// The most of an error body that is read; the message keeps only its start anyway.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// What the generated client carries for the hooks: the headers every request gets.
+/// What the generated client carries for the hooks and for [`call`].
 #[derive(Clone)]
 pub struct Transport {
     authorization: HeaderValue,
     user_agent: HeaderValue,
+    pub(crate) retry: RetryConfig,
+    budget: Budget,
+    call_timeout: Option<Duration>,
+    max_response_body: u64,
 }
 
 impl Transport {
     /// `authorization` must already be marked sensitive, so that no `Debug` of a request shows it.
-    pub(crate) fn new(authorization: HeaderValue, user_agent: HeaderValue) -> Self {
-        Self {
-            authorization,
-            user_agent,
-        }
+    pub(crate) fn new(
+        authorization: HeaderValue,
+        user_agent: HeaderValue,
+        retry: RetryConfig,
+        call_timeout: Option<Duration>,
+        max_response_body: u64,
+    ) -> Self {
+        let budget = Budget::new(retry.budget_capacity());
+        Self { authorization, user_agent, retry, budget, call_timeout, max_response_body }
     }
 }
 
@@ -45,15 +57,39 @@ impl fmt::Debug for Transport {
         f.debug_struct("Transport")
             .field("authorization", &"<redacted>")
             .field("user_agent", &self.user_agent)
-            .finish()
+            .field("retry", &self.retry)
+            .field("call_timeout", &self.call_timeout)
+            .field("max_response_body", &self.max_response_body)
+            .finish_non_exhaustive()
     }
 }
 
-tokio::task_local! {
-    /// The status of the response to the call running in this task. progenitor reports a body
-    /// that does not decode without the status; the post hook keeps it here for [`call`].
-    static RESPONSE_STATUS: Cell<Option<StatusCode>>;
+/// What the hooks saw of one attempt: progenitor reports some failures without the status, and
+/// the retry policy needs the method and any `Retry-After`.
+#[derive(Default)]
+struct Attempt {
+    method: Option<Method>,
+    status: Option<StatusCode>,
+    retry_after: Option<HeaderValue>,
 }
+
+tokio::task_local! {
+    static ATTEMPT: RefCell<Attempt>;
+}
+
+/// The error inside a response body stream that went over the configured limit.
+#[derive(Debug)]
+pub(crate) struct BodyTooLarge {
+    pub(crate) limit: u64,
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the response body is larger than the limit of {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
 
 impl ClientHooks<Transport> for generated::Client {
     async fn pre<E>(
@@ -62,11 +98,23 @@ impl ClientHooks<Transport> for generated::Client {
         info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         let transport = self.inner();
+        let method = request.method().clone();
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, transport.authorization.clone());
         headers.insert(USER_AGENT, transport.user_agent.clone());
+        // Outside `call` there is no attempt to note; that is fine.
+        let _ = ATTEMPT.try_with(|attempt| attempt.borrow_mut().method = Some(method));
         tracing::Span::current().record("operation", info.operation_id);
         Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        Ok(capped(response, self.inner().max_response_body))
     }
 
     async fn post<E>(
@@ -76,47 +124,124 @@ impl ClientHooks<Transport> for generated::Client {
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         if let Ok(response) = result {
             let status = response.status();
-            // Outside `call` there is no slot to fill; that is fine.
-            let _ = RESPONSE_STATUS.try_with(|slot| slot.set(Some(status)));
+            let retry_after = response.headers().get(RETRY_AFTER).cloned();
+            let _ = ATTEMPT.try_with(|attempt| {
+                let mut attempt = attempt.borrow_mut();
+                attempt.status = Some(status);
+                attempt.retry_after = retry_after;
+            });
             tracing::Span::current().record("status", status.as_u16());
         }
         Ok(())
     }
 }
 
-/// Runs one generated request to completion inside a tracing span, and maps its outcome.
-pub(crate) async fn call<T>(
-    send: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error>>,
-) -> Result<T> {
+/// The response with a body that fails once it goes over `limit`: a body declared larger fails
+/// at once, and one of unknown length is never buffered past the limit.
+fn capped(response: reqwest::Response, limit: u64) -> reqwest::Response {
+    let declared_too_large = response.content_length().is_some_and(|length| length > limit);
+    let mut parts = http::Response::builder().status(response.status()).version(response.version());
+    if let Some(headers) = parts.headers_mut() {
+        *headers = response.headers().clone();
+    }
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
+    let body = if declared_too_large {
+        reqwest::Body::wrap_stream(futures::stream::once(async move {
+            Err::<bytes::Bytes, BoxError>(Box::new(BodyTooLarge { limit }))
+        }))
+    } else {
+        let mut seen = 0u64;
+        reqwest::Body::wrap_stream(response.bytes_stream().map(move |chunk| {
+            let chunk = chunk?;
+            seen += chunk.len() as u64;
+            if seen > limit {
+                return Err::<bytes::Bytes, BoxError>(Box::new(BodyTooLarge { limit }));
+            }
+            Ok(chunk)
+        }))
+    };
+    match parts.body(body) {
+        Ok(response) => reqwest::Response::from(response),
+        Err(_) => unreachable!("status, version and headers come from a valid response"),
+    }
+}
+
+/// Runs the attempts of one call inside a tracing span and maps the outcome. `send` issues the
+/// generated request afresh for each attempt.
+pub(crate) async fn call<T, Fut>(api: &generated::Client, send: impl Fn() -> Fut) -> Result<T>
+where
+    Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error>>,
+{
+    let transport = api.inner();
     let span = tracing::info_span!(
         "press_apps_call",
         operation = field::Empty,
         status = field::Empty,
+        attempts = field::Empty,
         duration_ms = field::Empty,
     );
     let started = Instant::now();
-    let outcome = RESPONSE_STATUS
-        .scope(Cell::new(None), async {
-            let result = send.await;
-            let status = RESPONSE_STATUS.with(Cell::get);
-            match result {
-                Ok(value) => Ok(value.into_inner()),
-                Err(error) => Err(map_error(error, status).await),
-            }
-        })
-        .instrument(span.clone())
-        .await;
-    let elapsed = started.elapsed();
-    span.record("duration_ms", elapsed.as_secs_f64() * 1000.0);
-    if let Err(error) = &outcome {
-        if let Some(status) = error.status() {
-            span.record("status", status.as_u16());
+    let attempts = attempts(transport, &send, &span);
+    let outcome = match transport.call_timeout {
+        None => attempts.instrument(span.clone()).await,
+        Some(limit) => {
+            tokio::time::timeout(limit, attempts.instrument(span.clone())).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    message: format!("the call did not finish within {limit:?}, retries included"),
+                    source: None,
+                })
+            })
         }
-        tracing::debug!(parent: &span, error = %error, "call failed");
-    } else {
-        tracing::debug!(parent: &span, "call succeeded");
+    };
+    span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
+    match &outcome {
+        Err(error) => {
+            if let Some(status) = error.status() {
+                span.record("status", status.as_u16());
+            }
+            tracing::debug!(parent: &span, error = %error, "call failed");
+        }
+        Ok(_) => tracing::debug!(parent: &span, "call succeeded"),
     }
     outcome
+}
+
+async fn attempts<T, Fut>(transport: &Transport, send: &impl Fn() -> Fut, span: &tracing::Span) -> Result<T>
+where
+    Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error>>,
+{
+    let policy = &transport.retry;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        span.record("attempts", attempt);
+        let (result, seen) = ATTEMPT
+            .scope(RefCell::new(Attempt::default()), async {
+                let result = send().await;
+                (result, ATTEMPT.with(RefCell::take))
+            })
+            .await;
+        let error = match result {
+            Ok(value) => {
+                transport.budget.refund();
+                return Ok(value.into_inner());
+            }
+            Err(error) => map_error(error, seen.status).await,
+        };
+        if !policy.may_retry(&error, seen.method.as_ref()) {
+            return Err(error);
+        }
+        if attempt >= policy.attempts() || !transport.budget.withdraw(&error) {
+            return Err(if policy.attempts() == 1 {
+                error
+            } else {
+                Error::RetriesExhausted { attempts: attempt, last: Box::new(error) }
+            });
+        }
+        let wait = policy.backoff(attempt, seen.retry_after.as_ref());
+        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+        tokio::time::sleep(wait).await;
+    }
 }
 
 async fn map_error(error: progenitor_client::Error, status: Option<StatusCode>) -> Error {
@@ -129,10 +254,7 @@ async fn map_error(error: progenitor_client::Error, status: Option<StatusCode>) 
         }
         Generated::InvalidResponsePayload(body, why) => Error::Decode {
             status: status.unwrap_or(StatusCode::OK),
-            message: format!(
-                "{why}; the body began: {}",
-                truncate(&String::from_utf8_lossy(&body))
-            ),
+            message: format!("{why}; the body began: {}", truncate(&String::from_utf8_lossy(&body))),
         },
         Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
             e.into()

@@ -43,8 +43,7 @@ where
     B: TryInto<T>,
     B::Error: Display,
 {
-    body.try_into()
-        .map_err(|why| Error::invalid(format!("{what}: {why}")))
+    body.try_into().map_err(|why| Error::invalid(format!("{what}: {why}")))
 }
 
 /// Parameter definitions: names given and unique per list, default values and options of the
@@ -55,10 +54,7 @@ pub(crate) fn parameters(definitions: &ParameterDefinitions) -> Result<()> {
         for param in params {
             non_empty(&format!("a {list} parameter's name"), &param.name)?;
             if !seen.insert(param.name.as_str()) {
-                return Err(Error::invalid(format!(
-                    "{list} parameter {:?} is defined twice",
-                    param.name
-                )));
+                return Err(Error::invalid(format!("{list} parameter {:?} is defined twice", param.name)));
             }
             check_value(list, param, "defaultValue", &param.default_value)?;
             for option in &param.options {

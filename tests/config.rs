@@ -6,9 +6,7 @@ use peak_press_apps::{Client, Error, Stage};
 
 fn client_from(vars: &[(&str, &str)]) -> Result<Client, Error> {
     let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Client::builder()
-        .env_vars(|name| vars.get(name).cloned())?
-        .build()
+    Client::builder().env_vars(|name| vars.get(name).cloned())?.build()
 }
 
 fn config_message(result: Result<Client, Error>) -> String {
@@ -23,10 +21,7 @@ fn token_comes_from_peak_auth_token_then_api_key() {
     let url = |vars: &[(&str, &str)]| client_from(vars).map(|c| c.base_url().to_owned());
     assert_eq!(url(&[("PEAK_AUTH_TOKEN", "t")]).unwrap(), "https://press.peak.ai");
     assert_eq!(url(&[("API_KEY", "k")]).unwrap(), "https://press.peak.ai");
-    assert!(
-        url(&[("PEAK_AUTH_TOKEN", ""), ("API_KEY", "k")]).is_ok(),
-        "an empty token falls back"
-    );
+    assert!(url(&[("PEAK_AUTH_TOKEN", ""), ("API_KEY", "k")]).is_ok(), "an empty token falls back");
     let message = config_message(client_from(&[]));
     assert!(message.contains("PEAK_AUTH_TOKEN"), "{message}");
     let message = config_message(client_from(&[("PEAK_AUTH_TOKEN", ""), ("API_KEY", "")]));
@@ -37,10 +32,7 @@ fn token_comes_from_peak_auth_token_then_api_key() {
 fn stage_comes_from_peak_stage_then_stage_then_prod() {
     let url = |vars: &[(&str, &str)]| client_from(vars).unwrap().base_url().to_owned();
     assert_eq!(url(&[("API_KEY", "k")]), "https://press.peak.ai");
-    assert_eq!(
-        url(&[("API_KEY", "k"), ("STAGE", "test")]),
-        "https://press.test.peak.ai"
-    );
+    assert_eq!(url(&[("API_KEY", "k"), ("STAGE", "test")]), "https://press.test.peak.ai");
     assert_eq!(
         url(&[("API_KEY", "k"), ("PEAK__STAGE", "beta"), ("STAGE", "test")]),
         "https://press.beta.peak.ai"
@@ -54,15 +46,9 @@ fn stage_comes_from_peak_stage_then_stage_then_prod() {
 #[test]
 fn an_invalid_stage_is_named_with_its_variable() {
     let message = config_message(client_from(&[("API_KEY", "k"), ("PEAK__STAGE", "Prod")]));
-    assert!(
-        message.contains("PEAK__STAGE") && message.contains("\"Prod\""),
-        "{message}"
-    );
+    assert!(message.contains("PEAK__STAGE") && message.contains("\"Prod\""), "{message}");
     let message = config_message(client_from(&[("API_KEY", "k"), ("STAGE", "staging")]));
-    assert!(
-        message.contains("STAGE") && message.contains("staging"),
-        "{message}"
-    );
+    assert!(message.contains("STAGE") && message.contains("staging"), "{message}");
 }
 
 #[test]
@@ -90,16 +76,7 @@ fn builder_refuses_what_it_cannot_use_without_echoing_the_token() {
     assert!(!message.contains("token-value"), "{message}");
     config_message(Client::builder().token("t").base_url("ftp://example").build());
     config_message(Client::builder().token("t").base_url("not a url").build());
-    config_message(
-        Client::builder()
-            .token("t")
-            .base_url("http://127.0.0.1:1/?q=1")
-            .build(),
-    );
-    let client = Client::builder()
-        .token("t")
-        .base_url("http://127.0.0.1:8080/prefix/")
-        .build()
-        .unwrap();
+    config_message(Client::builder().token("t").base_url("http://127.0.0.1:1/?q=1").build());
+    let client = Client::builder().token("t").base_url("http://127.0.0.1:8080/prefix/").build().unwrap();
     assert_eq!(client.base_url(), "http://127.0.0.1:8080/prefix");
 }

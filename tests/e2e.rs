@@ -17,11 +17,7 @@ use serde_json::json;
 
 async fn start(builder: EmulatorBuilder) -> (Emulator, Client) {
     let emulator = builder.start().await.unwrap();
-    let client = Client::builder()
-        .token("writer")
-        .base_url(emulator.base_url())
-        .build()
-        .unwrap();
+    let client = Client::builder().token("writer").base_url(emulator.base_url()).build().unwrap();
     (emulator, client)
 }
 
@@ -31,12 +27,7 @@ async fn instant() -> (Emulator, Client) {
 
 fn spec(name: &str) -> peak_press_apps::types::builder::NewSpec {
     NewSpec::builder()
-        .metadata(
-            NewSpecMetadata::builder()
-                .name(name)
-                .summary("s")
-                .title(Some(format!("Title {name}"))),
-        )
+        .metadata(NewSpecMetadata::builder().name(name).summary("s").title(Some(format!("Title {name}"))))
         .release(ReleaseInput::builder().version("1.0.0").notes("first"))
         .config(vec![])
 }
@@ -77,16 +68,8 @@ fn run_values(values: &[(&str, ParameterValue)]) -> Option<AppParameters> {
 }
 
 async fn force_status(emulator: &Emulator, deployment_id: &str, status: &str) {
-    let url = format!(
-        "{}/_emulator/deployments/{deployment_id}/status",
-        emulator.base_url()
-    );
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(&json!({ "status": status }))
-        .send()
-        .await
-        .unwrap();
+    let url = format!("{}/_emulator/deployments/{deployment_id}/status", emulator.base_url());
+    let response = reqwest::Client::new().post(url).json(&json!({ "status": status })).send().await.unwrap();
     assert!(response.status().is_success());
 }
 
@@ -94,14 +77,8 @@ async fn force_status(emulator: &Emulator, deployment_id: &str, status: &str) {
 async fn the_whole_lifecycle_through_every_operation() {
     let (emulator, client) = instant().await;
 
-    let spec_id = client
-        .create_spec(spec("churn"))
-        .parameters(parameters())
-        .featured(true)
-        .send()
-        .await
-        .unwrap()
-        .id;
+    let spec_id =
+        client.create_spec(spec("churn")).parameters(parameters()).featured(true).send().await.unwrap().id;
     let described = client.describe_spec(&spec_id).await.unwrap();
     assert_eq!(described.metadata.name, "churn");
     assert_eq!(described.metadata.status, Some(SpecStatus::Available));
@@ -109,18 +86,11 @@ async fn the_whole_lifecycle_through_every_operation() {
     assert_eq!(described.latest_release.unwrap().version, "1.0.0");
 
     let update = SpecUpdate::builder().metadata(Some(
-        SpecMetadataUpdate::builder()
-            .summary(Some("better summary".to_owned()))
-            .try_into()
-            .unwrap(),
+        SpecMetadataUpdate::builder().summary(Some("better summary".to_owned())).try_into().unwrap(),
     ));
     let updated = client.update_spec_metadata(&spec_id, update).await.unwrap();
     assert_eq!(updated.metadata.summary.as_deref(), Some("better summary"));
-    assert_eq!(
-        updated.metadata.title.as_deref(),
-        Some("Title churn"),
-        "PATCH keeps what it is not given"
-    );
+    assert_eq!(updated.metadata.title.as_deref(), Some("Title churn"), "PATCH keeps what it is not given");
 
     let release = |version: &str| {
         NewRelease::builder()
@@ -128,15 +98,9 @@ async fn the_whole_lifecycle_through_every_operation() {
             .config(vec![])
             .parameters(Some(parameters()))
     };
-    let created = client
-        .create_spec_release(&spec_id, release("1.1.0"))
-        .await
-        .unwrap();
+    let created = client.create_spec_release(&spec_id, release("1.1.0")).await.unwrap();
     assert_eq!(created.release.version, "1.1.0");
-    let error = client
-        .create_spec_release(&spec_id, release("1.0.5"))
-        .await
-        .unwrap_err();
+    let error = client.create_spec_release(&spec_id, release("1.0.5")).await.unwrap_err();
     assert!(matches!(error, Error::Conflict { .. }), "{error:?}");
     let described = client.describe_spec_release(&spec_id, "1.1.0").await.unwrap();
     assert_eq!(described.parameters.unwrap().run[0].name, "api_key");
@@ -151,97 +115,48 @@ async fn the_whole_lifecycle_through_every_operation() {
     let error = client.describe_spec_release(&spec_id, "9.9.9").await.unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
 
-    let new = deployment("churn-prod", &spec_id).app_parameters(run_values(&[
-        ("api_key", "hunter2".into()),
-        ("replicas", 3.into()),
-    ]));
+    let new = deployment("churn-prod", &spec_id)
+        .app_parameters(run_values(&[("api_key", "hunter2".into()), ("replicas", 3.into())]));
     let deployment_id = client.create_deployment(new).await.unwrap().id;
     let described = client.describe_deployment(&deployment_id).await.unwrap();
     assert_eq!(described.metadata.status, Some(DeploymentStatus::Deployed));
-    assert_eq!(
-        described.spec.unwrap().release.unwrap().version,
-        "1.1.0",
-        "the latest release by default"
-    );
+    assert_eq!(described.spec.unwrap().release.unwrap().version, "1.1.0", "the latest release by default");
 
     let revision = NewRevision::builder()
-        .release(Some(VersionRef {
-            version: "1.0.0".into(),
-        }))
-        .revision(Some(RevisionInput {
-            notes: "roll back".into(),
-        }))
+        .release(Some(VersionRef { version: "1.0.0".into() }))
+        .revision(Some(RevisionInput { notes: "roll back".into() }))
         .app_parameters(run_values(&[("api_key", "s3cret".into())]));
-    let created = client
-        .create_deployment_revision(&deployment_id, revision)
-        .await
-        .unwrap();
+    let created = client.create_deployment_revision(&deployment_id, revision).await.unwrap();
     assert_eq!(created.revision, 2);
-    let second = client
-        .describe_deployment_revision(&deployment_id, 2)
-        .await
-        .unwrap();
+    let second = client.describe_deployment_revision(&deployment_id, 2).await.unwrap();
     let run = second.parameters.unwrap().run;
-    assert_eq!(
-        run["api_key"],
-        ParameterValue::String(MASK.into()),
-        "hidden values are masked"
-    );
-    let revisions: Vec<_> = client
-        .list_deployment_revisions(&deployment_id)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    let summary: Vec<_> = revisions
-        .iter()
-        .map(|r| (r.revision, r.status.clone().unwrap()))
-        .collect();
-    assert_eq!(
-        summary,
-        [(2, RevisionStatus::Deployed), (1, RevisionStatus::Superseded)]
-    );
+    assert_eq!(run["api_key"], ParameterValue::String(MASK.into()), "hidden values are masked");
+    let revisions: Vec<_> =
+        client.list_deployment_revisions(&deployment_id).items().try_collect().await.unwrap();
+    let summary: Vec<_> = revisions.iter().map(|r| (r.revision, r.status.clone().unwrap())).collect();
+    assert_eq!(summary, [(2, RevisionStatus::Deployed), (1, RevisionStatus::Superseded)]);
     let first_run = revisions[1].parameters.clone().unwrap().run;
     assert_eq!(first_run["api_key"], ParameterValue::String(MASK.into()));
-    assert_eq!(
-        first_run["replicas"],
-        ParameterValue::Integer(3),
-        "other values come back as given"
-    );
-    let error = client
-        .describe_deployment_revision(&deployment_id, 3)
-        .await
-        .unwrap_err();
+    assert_eq!(first_run["replicas"], ParameterValue::Integer(3), "other values come back as given");
+    let error = client.describe_deployment_revision(&deployment_id, 3).await.unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }));
 
     let update = DeploymentMetadataUpdate::builder().title(Some("Churn (prod)".to_owned()));
-    let updated = client
-        .update_deployment_metadata(&deployment_id, update)
-        .await
-        .unwrap();
+    let updated = client.update_deployment_metadata(&deployment_id, update).await.unwrap();
     assert_eq!(updated.metadata.title.as_deref(), Some("Churn (prod)"));
     assert_eq!(updated.metadata.name, "churn-prod");
 
     let error = client.redeploy(&deployment_id).await.unwrap_err();
-    assert!(
-        matches!(error, Error::Conflict { .. }),
-        "a deployed deployment cannot be redeployed: {error:?}"
-    );
+    assert!(matches!(error, Error::Conflict { .. }), "a deployed deployment cannot be redeployed: {error:?}");
     force_status(&emulator, &deployment_id, "failed").await;
     let redeployed = client.redeploy(&deployment_id).await.unwrap();
-    assert_eq!(
-        (redeployed.deployment_id.as_str(), redeployed.revision),
-        (deployment_id.as_str(), 2)
-    );
+    assert_eq!((redeployed.deployment_id.as_str(), redeployed.revision), (deployment_id.as_str(), 2));
     assert_eq!(redeployed.revision_id, second.id);
     let listed: Vec<_> = client.list_deployments().items().try_collect().await.unwrap();
     assert_eq!(listed.len(), 1, "redeploy creates no revision and no deployment");
 
     let error = client.delete_spec(&spec_id).await.unwrap_err();
-    assert!(
-        matches!(error, Error::Conflict { .. }),
-        "a deployed spec cannot be deleted: {error:?}"
-    );
+    assert!(matches!(error, Error::Conflict { .. }), "a deployed spec cannot be deleted: {error:?}");
     client.delete_deployment(&deployment_id).await.unwrap();
     let error = client.describe_deployment(&deployment_id).await.unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
@@ -254,36 +169,17 @@ async fn the_whole_lifecycle_through_every_operation() {
 async fn deploying_and_deleting_take_the_deploy_delay() {
     let (_emulator, client) = start(Emulator::builder().deploy_delay(Duration::from_millis(300))).await;
     let spec_id = client.create_spec(spec("slow")).send().await.unwrap().id;
-    let id = client
-        .create_deployment(deployment("slow-dep", &spec_id))
-        .await
-        .unwrap()
-        .id;
+    let id = client.create_deployment(deployment("slow-dep", &spec_id)).await.unwrap().id;
     let status = |d: peak_press_apps::types::Deployment| d.metadata.status.unwrap();
-    assert_eq!(
-        status(client.describe_deployment(&id).await.unwrap()),
-        DeploymentStatus::Deploying
-    );
+    assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deploying);
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(
-        status(client.describe_deployment(&id).await.unwrap()),
-        DeploymentStatus::Deployed
-    );
+    assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deployed);
     client.delete_deployment(&id).await.unwrap();
-    assert_eq!(
-        status(client.describe_deployment(&id).await.unwrap()),
-        DeploymentStatus::Deleting
-    );
+    assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deleting);
     let error = client.delete_spec(&spec_id).await.unwrap_err();
-    assert!(
-        matches!(error, Error::Conflict { .. }),
-        "a deleting deployment still holds its spec"
-    );
+    assert!(matches!(error, Error::Conflict { .. }), "a deleting deployment still holds its spec");
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(matches!(
-        client.describe_deployment(&id).await,
-        Err(Error::NotFound { .. })
-    ));
+    assert!(matches!(client.describe_deployment(&id).await, Err(Error::NotFound { .. })));
 }
 
 #[tokio::test]
@@ -296,38 +192,19 @@ async fn listings_filter_sort_count_and_page() {
         }
         request.send().await.unwrap();
     }
-    let ids: Vec<_> = client
-        .list_specs()
-        .items()
-        .map_ok(|s| s.metadata.name)
-        .try_collect()
-        .await
-        .unwrap();
+    let ids: Vec<_> = client.list_specs().items().map_ok(|s| s.metadata.name).try_collect().await.unwrap();
     let newest_first: Vec<_> = (0..30).rev().map(|i| format!("spec-{i:02}")).collect();
     assert_eq!(ids, newest_first);
 
     let first = client.list_specs().page(1).await.unwrap();
-    assert_eq!(
-        (first.items.len(), first.page_size, first.page_count, first.total),
-        (25, 25, 2, 30)
-    );
+    assert_eq!((first.items.len(), first.page_size, first.page_count, first.total), (25, 25, 2, 30));
     let past_end = client.list_specs().page(3).await.unwrap();
     assert!(past_end.items.is_empty());
     assert_eq!(past_end.total, 30);
 
-    let featured = client
-        .list_specs()
-        .featured(true)
-        .scope(SpecScope::Public)
-        .page_size(4)
-        .page(1)
-        .await
-        .unwrap();
-    assert_eq!(
-        (featured.total, featured.page_count),
-        (10, 3),
-        "counts reflect the filters"
-    );
+    let featured =
+        client.list_specs().featured(true).scope(SpecScope::Public).page_size(4).page(1).await.unwrap();
+    assert_eq!((featured.total, featured.page_count), (10, 3), "counts reflect the filters");
     let names: Vec<_> = client
         .list_specs()
         .name("spec-1")
@@ -337,38 +214,18 @@ async fn listings_filter_sort_count_and_page() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(
-        names,
-        (10..20).rev().map(|i| format!("spec-{i}")).collect::<Vec<_>>()
-    );
+    assert_eq!(names, (10..20).rev().map(|i| format!("spec-{i}")).collect::<Vec<_>>());
     let by_title = client.list_specs().title("Title spec-2").page(1).await.unwrap();
     assert_eq!(by_title.total, 10);
 
-    let archived = client
-        .list_specs()
-        .status(SpecStatus::Archived)
-        .page(1)
-        .await
-        .unwrap();
-    assert_eq!(
-        (archived.total, archived.page_count, archived.items.len()),
-        (0, 0, 0)
-    );
+    let archived = client.list_specs().status(SpecStatus::Archived).page(1).await.unwrap();
+    assert_eq!((archived.total, archived.page_count, archived.items.len()), (0, 0, 0));
     let any = client.list_specs().items().try_next().await.unwrap().unwrap();
-    let archive = SpecUpdate::builder().metadata(Some(
-        SpecMetadataUpdate::builder()
-            .status(Some(SpecStatus::Archived))
-            .try_into()
-            .unwrap(),
-    ));
+    let archive = SpecUpdate::builder()
+        .metadata(Some(SpecMetadataUpdate::builder().status(Some(SpecStatus::Archived)).try_into().unwrap()));
     client.update_spec_metadata(&any.id, archive).await.unwrap();
-    let archived: Vec<_> = client
-        .list_specs()
-        .status(SpecStatus::Archived)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
+    let archived: Vec<_> =
+        client.list_specs().status(SpecStatus::Archived).items().try_collect().await.unwrap();
     assert_eq!(archived.iter().map(|s| &s.id).collect::<Vec<_>>(), [&any.id]);
 }
 
@@ -377,54 +234,30 @@ async fn names_are_unique_and_references_must_exist() {
     let (_emulator, client) = instant().await;
     let spec_id = client.create_spec(spec("unique")).send().await.unwrap().id;
     let error = client.create_spec(spec("unique")).send().await.unwrap_err();
-    assert!(
-        matches!(&error, Error::Conflict { message, .. } if message.contains("unique")),
-        "{error:?}"
-    );
+    assert!(matches!(&error, Error::Conflict { message, .. } if message.contains("unique")), "{error:?}");
 
-    client
-        .create_deployment(deployment("dep", &spec_id))
-        .await
-        .unwrap();
-    let error = client
-        .create_deployment(deployment("dep", &spec_id))
-        .await
-        .unwrap_err();
+    client.create_deployment(deployment("dep", &spec_id)).await.unwrap();
+    let error = client.create_deployment(deployment("dep", &spec_id)).await.unwrap_err();
     assert!(matches!(error, Error::Conflict { .. }), "{error:?}");
-    let error = client
-        .create_deployment(deployment("other", "no-such-spec"))
-        .await
-        .unwrap_err();
+    let error = client.create_deployment(deployment("other", "no-such-spec")).await.unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
-    let pinned =
-        deployment("pinned", &spec_id).spec(DeploymentSpecRef::builder().id(spec_id.clone()).release(Some(
-            VersionRef {
-                version: "2.0.0".into(),
-            },
-        )));
-    let error = client.create_deployment(pinned).await.unwrap_err();
-    assert!(
-        matches!(error, Error::NotFound { .. }),
-        "an unknown release: {error:?}"
+    let pinned = deployment("pinned", &spec_id).spec(
+        DeploymentSpecRef::builder()
+            .id(spec_id.clone())
+            .release(Some(VersionRef { version: "2.0.0".into() })),
     );
+    let error = client.create_deployment(pinned).await.unwrap_err();
+    assert!(matches!(error, Error::NotFound { .. }), "an unknown release: {error:?}");
     let wrong_type = deployment("typed", &spec_id).app_parameters(run_values(&[("nope", true.into())]));
     let error = client.create_deployment(wrong_type).await.unwrap_err();
-    assert!(
-        matches!(error, Error::UnprocessableEntity { .. }),
-        "an undefined parameter: {error:?}"
-    );
+    assert!(matches!(error, Error::UnprocessableEntity { .. }), "an undefined parameter: {error:?}");
 }
 
 #[tokio::test]
 async fn tokens_are_checked_and_read_only_tokens_cannot_write() {
     let (emulator, writer) = start(Emulator::builder().token("writer").read_only_token("reader")).await;
-    let as_token = |token: &str| {
-        Client::builder()
-            .token(token)
-            .base_url(emulator.base_url())
-            .build()
-            .unwrap()
-    };
+    let as_token =
+        |token: &str| Client::builder().token(token).base_url(emulator.base_url()).build().unwrap();
     writer.create_spec(spec("guarded")).send().await.unwrap();
     let reader = as_token("reader");
     assert_eq!(reader.list_specs().page(1).await.unwrap().total, 1);
@@ -438,12 +271,7 @@ async fn tokens_are_checked_and_read_only_tokens_cannot_write() {
 async fn an_oversized_body_is_payload_too_large() {
     let (_emulator, client) = start(Emulator::builder().body_limit(2048)).await;
     let long = NewSpec::builder()
-        .metadata(
-            NewSpecMetadata::builder()
-                .name("big")
-                .summary("s")
-                .description(Some("x".repeat(4096))),
-        )
+        .metadata(NewSpecMetadata::builder().name("big").summary("s").description(Some("x".repeat(4096))))
         .release(ReleaseInput::builder().version("1.0.0").notes("n"))
         .config(vec![]);
     let error = client.create_spec(long).send().await.unwrap_err();

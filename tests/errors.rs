@@ -39,20 +39,14 @@ async fn every_documented_status_has_its_variant_with_message_and_request_id() {
         assert_eq!(error.status(), Some(StatusCode::from_u16(status).unwrap()));
         assert_eq!(error.request_id(), Some("req-42"));
         let line = error.to_string();
-        assert!(
-            line.contains(&format!("problem {status}")) && line.contains("req-42"),
-            "{line}"
-        );
+        assert!(line.contains(&format!("problem {status}")) && line.contains("req-42"), "{line}");
         assert!(!line.contains('\n'), "Display is one line: {line:?}");
     }
 }
 
 async fn error_for(template: ResponseTemplate) -> Error {
     let (server, client) = server_and_client().await;
-    Mock::given(matchers::any())
-        .respond_with(template)
-        .mount(&server)
-        .await;
+    Mock::given(matchers::any()).respond_with(template).mount(&server).await;
     client.describe_deployment("d").await.unwrap_err()
 }
 
@@ -85,9 +79,7 @@ async fn an_html_502_from_a_proxy_keeps_its_status_and_title() {
 async fn a_plain_text_error_is_kept_and_truncated() {
     let text = "x".repeat(5000);
     let error = error_for(ResponseTemplate::new(500).set_body_string(text)).await;
-    let Error::InternalServerError { message, .. } = error else {
-        panic!("expected 500")
-    };
+    let Error::InternalServerError { message, .. } = error else { panic!("expected 500") };
     assert!(message.starts_with("xxx") && message.ends_with('…'), "{message}");
     assert!(message.chars().count() <= 301);
 }
@@ -95,10 +87,7 @@ async fn a_plain_text_error_is_kept_and_truncated() {
 #[tokio::test]
 async fn json_message_and_structured_detail_are_read() {
     let error = error_for(ResponseTemplate::new(409).set_body_json(json!({"message": "name taken"}))).await;
-    assert!(
-        matches!(&error, Error::Conflict { message, .. } if message == "name taken"),
-        "{error:?}"
-    );
+    assert!(matches!(&error, Error::Conflict { message, .. } if message == "name taken"), "{error:?}");
     let error = error_for(
         ResponseTemplate::new(422)
             .set_body_json(json!({"detail": [{"loc": ["body", "name"], "msg": "required"}]})),
@@ -124,23 +113,11 @@ async fn an_unknown_status_keeps_its_code() {
 #[tokio::test]
 async fn a_success_body_that_does_not_match_the_schema_is_a_decode_error_with_its_status() {
     for (template, what) in [
-        (
-            ResponseTemplate::new(200).set_body_json(json!({"id": 5, "metadata": "nope"})),
-            "wrong types",
-        ),
-        (
-            ResponseTemplate::new(200).set_body_raw("{\"id\": \"d\", \"meta", "application/json"),
-            "truncated",
-        ),
-        (
-            ResponseTemplate::new(200).set_body_raw("<html>oops</html>", "text/html"),
-            "html",
-        ),
+        (ResponseTemplate::new(200).set_body_json(json!({"id": 5, "metadata": "nope"})), "wrong types"),
+        (ResponseTemplate::new(200).set_body_raw("{\"id\": \"d\", \"meta", "application/json"), "truncated"),
+        (ResponseTemplate::new(200).set_body_raw("<html>oops</html>", "text/html"), "html"),
         (ResponseTemplate::new(203), "empty"),
-        (
-            ResponseTemplate::new(200).set_body_raw(vec![0xff, 0xfe, 0x00], "application/json"),
-            "not UTF-8",
-        ),
+        (ResponseTemplate::new(200).set_body_raw(vec![0xff, 0xfe, 0x00], "application/json"), "not UTF-8"),
     ] {
         let error = error_for(template).await;
         let Error::Decode { status, message } = &error else {
@@ -186,11 +163,7 @@ async fn documented_rules_are_checked_before_sending() {
     let (server, client) = server_and_client().await;
     let release = |version: &str| {
         NewRelease::builder()
-            .release(
-                peak_press_apps::types::ReleaseInput::builder()
-                    .version(version)
-                    .notes("n"),
-            )
+            .release(peak_press_apps::types::ReleaseInput::builder().version(version).notes("n"))
             .config(vec![])
             .parameters(None)
     };
@@ -204,10 +177,7 @@ async fn documented_rules_are_checked_before_sending() {
     let error = client.describe_deployment_revision("d", 0).await.unwrap_err();
     assert!(matches!(error, Error::InvalidRequest { .. }));
     let error = client.list_specs().sort("colour:asc").page(1).await.unwrap_err();
-    assert!(
-        matches!(&error, Error::InvalidRequest { message } if message.contains("colour")),
-        "{error}"
-    );
+    assert!(matches!(&error, Error::InvalidRequest { message } if message.contains("colour")), "{error}");
     let error = client.list_specs().page_size(0).page(1).await.unwrap_err();
     assert!(matches!(error, Error::InvalidRequest { .. }));
     let error = client.list_specs().page_size(1001).page(1).await.unwrap_err();
@@ -217,10 +187,7 @@ async fn documented_rules_are_checked_before_sending() {
     // A builder missing a required field.
     let incomplete = NewRelease::builder().config(vec![]).parameters(None);
     let error = client.create_spec_release("s", incomplete).await.unwrap_err();
-    assert!(
-        matches!(&error, Error::InvalidRequest { message } if message.contains("release")),
-        "{error}"
-    );
+    assert!(matches!(&error, Error::InvalidRequest { message } if message.contains("release")), "{error}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
@@ -249,16 +216,9 @@ async fn parameter_defaults_must_match_their_type() {
         (ParameterType::Object, json!([]), false),
     ] {
         let release = NewRelease::builder()
-            .release(
-                peak_press_apps::types::ReleaseInput::builder()
-                    .version("1.0.0")
-                    .notes("n"),
-            )
+            .release(peak_press_apps::types::ReleaseInput::builder().version("1.0.0").notes("n"))
             .config(vec![])
-            .parameters(Some(ParameterDefinitions {
-                build: vec![param(type_, value.clone())],
-                run: vec![],
-            }));
+            .parameters(Some(ParameterDefinitions { build: vec![param(type_, value.clone())], run: vec![] }));
         let result = client.create_spec_release("s", release).await;
         let refused = matches!(result, Err(Error::InvalidRequest { .. }));
         assert_eq!(refused, !ok, "{type_} with {value}: {result:?}");
@@ -276,6 +236,7 @@ async fn a_slow_server_is_a_timeout() {
         .token(TOKEN)
         .base_url(server.uri())
         .timeout(Duration::from_millis(200))
+        .retry(peak_press_apps::RetryConfig::disabled())
         .build()
         .unwrap();
     let error = client.describe_spec("s").await.unwrap_err();
@@ -287,7 +248,12 @@ async fn a_refused_connection_is_a_transport_error_that_says_why() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let client = Client::builder().token(TOKEN).base_url(url).build().unwrap();
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(url)
+        .retry(peak_press_apps::RetryConfig::disabled())
+        .build()
+        .unwrap();
     let error = client.describe_spec("s").await.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert!(error.to_string().to_lowercase().contains("refused"), "{error}");

@@ -15,8 +15,5 @@ fn from_env_reads_the_process_environment() {
     unsafe {
         std::env::set_var("API_KEY", "key");
     }
-    assert_eq!(
-        Client::from_env().unwrap().base_url(),
-        "https://press.dev.peak.ai"
-    );
+    assert_eq!(Client::from_env().unwrap().base_url(), "https://press.dev.peak.ai");
 }

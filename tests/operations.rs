@@ -113,10 +113,7 @@ async fn create_spec_encodes_the_services_string_fields() {
     assert_eq!(created.id, "new-spec");
 
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("POST", "/v1/apps/specs/")
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("POST", "/v1/apps/specs/"));
     assert_eq!(header(&request, "content-type"), Some("application/json"));
     let body = body_json(&request);
     assert_eq!(body["featured"], "true");
@@ -149,10 +146,7 @@ async fn create_spec_without_options_sends_the_sdks_nulls_and_no_tenants() {
     assert_eq!(body["featured"], "null");
     assert_eq!(body["scope"], serde_json::Value::Null);
     assert_eq!(body["parameters"], "null");
-    assert!(
-        body.get("tenants").is_none(),
-        "tenants must be left out when empty: {body}"
-    );
+    assert!(body.get("tenants").is_none(), "tenants must be left out when empty: {body}");
 }
 
 #[tokio::test]
@@ -164,16 +158,10 @@ async fn describe_spec_decodes_and_tolerates_new_fields_and_statuses() {
     answer_json(&server, 200, spec).await;
 
     let spec = client.describe_spec("abc").await.unwrap();
-    assert_eq!(
-        spec.metadata.status,
-        Some(SpecStatus::Unknown("quarantined".into()))
-    );
+    assert_eq!(spec.metadata.status, Some(SpecStatus::Unknown("quarantined".into())));
     assert_eq!(spec.scope, Some(SpecScope::Private));
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("GET", "/v1/apps/specs/abc")
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("GET", "/v1/apps/specs/abc"));
     assert_eq!(request.url.query(), None);
 }
 
@@ -193,10 +181,7 @@ async fn update_spec_metadata_patches_only_given_fields() {
     let spec = client.update_spec_metadata("abc", update).await.unwrap();
     assert_eq!(spec.metadata.name, "renamed");
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("PATCH", "/v1/apps/specs/abc")
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("PATCH", "/v1/apps/specs/abc"));
     assert_eq!(
         body_json(&request),
         json!({"metadata": {"name": "renamed", "status": "unavailable"}, "featured": false})
@@ -209,21 +194,13 @@ async fn delete_spec_sends_delete() {
     answer_json(&server, 200, json!({})).await;
     client.delete_spec("abc").await.unwrap();
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("DELETE", "/v1/apps/specs/abc")
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("DELETE", "/v1/apps/specs/abc"));
 }
 
 #[tokio::test]
 async fn create_spec_release_always_sends_parameters() {
     let (server, client) = server_and_client().await;
-    answer_json(
-        &server,
-        201,
-        json!({"id": "abc", "release": {"version": "1.1.0"}}),
-    )
-    .await;
+    answer_json(&server, 201, json!({"id": "abc", "release": {"version": "1.1.0"}})).await;
     let release = NewRelease::builder()
         .release(ReleaseInput::builder().version("1.1.0").notes("more"))
         .config(vec![])
@@ -231,10 +208,7 @@ async fn create_spec_release_always_sends_parameters() {
     let created = client.create_spec_release("abc", release).await.unwrap();
     assert_eq!(created.release.version, "1.1.0");
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("POST", "/v1/apps/specs/abc/releases")
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("POST", "/v1/apps/specs/abc/releases"));
     assert_eq!(
         body_json(&request),
         json!({"release": {"version": "1.1.0", "notes": "more"}, "config": [], "parameters": null})
@@ -266,12 +240,7 @@ async fn list_spec_releases_sends_sort_and_reads_releases() {
         json!({"releases": [{"id": "r", "version": "1.0.0"}], "releaseCount": 1, "pageCount": 1, "pageNumber": 1, "pageSize": 25}),
     )
     .await;
-    let page = client
-        .list_spec_releases("abc")
-        .sort("createdBy:asc")
-        .page(1)
-        .await
-        .unwrap();
+    let page = client.list_spec_releases("abc").sort("createdBy:asc").page(1).await.unwrap();
     assert_eq!(page.items[0].version.as_deref(), Some("1.0.0"));
     let request = only_request(&server).await;
     assert_eq!(request.url.path(), "/v1/apps/specs/abc/releases");
@@ -287,9 +256,7 @@ async fn create_deployment_sends_typed_parameter_values() {
     let deployment = NewDeployment::builder()
         .metadata(NewDeploymentMetadata::builder().name("prod-churn").summary("s"))
         .revision(RevisionInput::builder().notes("first"))
-        .spec(DeploymentSpecRef::builder().id("abc").release(Some(VersionRef {
-            version: "1.0.0".into(),
-        })))
+        .spec(DeploymentSpecRef::builder().id("abc").release(Some(VersionRef { version: "1.0.0".into() })))
         .app_parameters(Some(AppParameters {
             build: [("flag".to_owned(), ParameterValue::from(true))].into(),
             run: [
@@ -302,10 +269,7 @@ async fn create_deployment_sends_typed_parameter_values() {
     let created = client.create_deployment(deployment).await.unwrap();
     assert_eq!(created.id, "dep");
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("POST", "/v1/apps/deployments/")
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("POST", "/v1/apps/deployments/"));
     assert_eq!(
         body_json(&request),
         json!({
@@ -366,14 +330,8 @@ async fn update_deployment_metadata_sends_fields_at_the_top_level() {
         .title(Some("T".to_owned()));
     client.update_deployment_metadata("d1", update).await.unwrap();
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("PATCH", "/v1/apps/deployments/d1")
-    );
-    assert_eq!(
-        body_json(&request),
-        json!({"summary": "new summary", "title": "T"})
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("PATCH", "/v1/apps/deployments/d1"));
+    assert_eq!(body_json(&request), json!({"summary": "new summary", "title": "T"}));
 }
 
 #[tokio::test]
@@ -382,31 +340,17 @@ async fn delete_deployment_sends_delete() {
     answer_json(&server, 200, json!({})).await;
     client.delete_deployment("d1").await.unwrap();
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("DELETE", "/v1/apps/deployments/d1")
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("DELETE", "/v1/apps/deployments/d1"));
 }
 
 #[tokio::test]
 async fn redeploy_posts_and_decodes_the_revision() {
     let (server, client) = server_and_client().await;
-    answer_json(
-        &server,
-        200,
-        json!({"deploymentId": "d1", "revision": 2, "revisionId": "rev-2"}),
-    )
-    .await;
+    answer_json(&server, 200, json!({"deploymentId": "d1", "revision": 2, "revisionId": "rev-2"})).await;
     let redeployed = client.redeploy("d1").await.unwrap();
-    assert_eq!(
-        (redeployed.revision, redeployed.revision_id.as_str()),
-        (2, "rev-2")
-    );
+    assert_eq!((redeployed.revision, redeployed.revision_id.as_str()), (2, "rev-2"));
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("POST", "/v1/apps/deployments/d1/redeploy")
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("POST", "/v1/apps/deployments/d1/redeploy"));
 }
 
 #[tokio::test]
@@ -414,21 +358,13 @@ async fn create_deployment_revision_sends_the_release_and_notes() {
     let (server, client) = server_and_client().await;
     answer_json(&server, 201, json!({"id": "rev-2", "revision": 2})).await;
     let revision = NewRevision::builder()
-        .release(Some(VersionRef {
-            version: "1.1.0".into(),
-        }))
+        .release(Some(VersionRef { version: "1.1.0".into() }))
         .revision(Some(RevisionInput { notes: "bump".into() }));
     let created = client.create_deployment_revision("d1", revision).await.unwrap();
     assert_eq!(created.revision, 2);
     let request = only_request(&server).await;
-    assert_eq!(
-        (request.method.as_str(), request.url.path()),
-        ("POST", "/v1/apps/deployments/d1/revisions")
-    );
-    assert_eq!(
-        body_json(&request),
-        json!({"release": {"version": "1.1.0"}, "revision": {"notes": "bump"}})
-    );
+    assert_eq!((request.method.as_str(), request.url.path()), ("POST", "/v1/apps/deployments/d1/revisions"));
+    assert_eq!(body_json(&request), json!({"release": {"version": "1.1.0"}, "revision": {"notes": "bump"}}));
 }
 
 #[tokio::test]
@@ -438,14 +374,8 @@ async fn describe_deployment_revision_decodes_parameter_values() {
     let revision = client.describe_deployment_revision("d1", 3).await.unwrap();
     let parameters = revision.parameters.unwrap();
     assert_eq!(parameters.run["replicas"], ParameterValue::Integer(3));
-    assert_eq!(
-        parameters.run["secret"],
-        ParameterValue::String("********".into())
-    );
-    assert_eq!(
-        only_request(&server).await.url.path(),
-        "/v1/apps/deployments/d1/revisions/3"
-    );
+    assert_eq!(parameters.run["secret"], ParameterValue::String("********".into()));
+    assert_eq!(only_request(&server).await.url.path(), "/v1/apps/deployments/d1/revisions/3");
 }
 
 #[tokio::test]
@@ -467,8 +397,5 @@ async fn list_deployment_revisions_reads_the_revisions_key() {
     assert_eq!(page.items.iter().map(|r| r.revision).collect::<Vec<_>>(), [2, 1]);
     let request = only_request(&server).await;
     assert_eq!(request.url.path(), "/v1/apps/deployments/d1/revisions");
-    assert_eq!(
-        request.url.query(),
-        Some("pageNumber=1&sort=createdAt%3Aasc&status=deployed")
-    );
+    assert_eq!(request.url.query(), Some("pageNumber=1&sort=createdAt%3Aasc&status=deployed"));
 }

@@ -61,17 +61,8 @@ async fn items_stream_every_page_in_order_keeping_filters() {
 async fn pages_report_their_counts() {
     let (server, client) = server_and_client().await;
     serve_deployments(&server, 7, |honest, _| honest).await;
-    let pages: Vec<_> = client
-        .list_deployments()
-        .page_size(3)
-        .pages()
-        .try_collect()
-        .await
-        .unwrap();
-    let shape: Vec<_> = pages
-        .iter()
-        .map(|p| (p.page_number, p.items.len(), p.page_count, p.total))
-        .collect();
+    let pages: Vec<_> = client.list_deployments().page_size(3).pages().try_collect().await.unwrap();
+    let shape: Vec<_> = pages.iter().map(|p| (p.page_number, p.items.len(), p.page_count, p.total)).collect();
     assert_eq!(shape, [(1, 3, 3, 7), (2, 3, 3, 7), (3, 1, 3, 7)]);
 }
 
@@ -88,19 +79,9 @@ async fn an_empty_listing_with_page_count_zero_ends_at_once() {
 async fn an_empty_page_ends_the_listing_even_if_page_count_says_more() {
     let (server, client) = server_and_client().await;
     serve_deployments(&server, 4, |_, _| 50).await;
-    let items: Vec<_> = client
-        .list_deployments()
-        .page_size(2)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
+    let items: Vec<_> = client.list_deployments().page_size(2).items().try_collect().await.unwrap();
     assert_eq!(items.len(), 4);
-    assert_eq!(
-        server.received_requests().await.unwrap().len(),
-        3,
-        "two full pages and one empty"
-    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 3, "two full pages and one empty");
 }
 
 #[tokio::test]
@@ -122,11 +103,7 @@ async fn a_page_count_that_keeps_growing_stops_with_an_error() {
         })
         .mount(&server)
         .await;
-    let client = peak_press_apps::Client::builder()
-        .token(TOKEN)
-        .base_url(server.uri())
-        .build()
-        .unwrap();
+    let client = peak_press_apps::Client::builder().token(TOKEN).base_url(server.uri()).build().unwrap();
     let result: Result<Vec<_>, _> = client.list_deployments().items().try_collect().await;
     assert!(matches!(result, Err(Error::Pagination { .. })), "{result:?}");
     let requests = server.received_requests().await.unwrap().len();
@@ -167,18 +144,8 @@ async fn revisions_and_releases_stream_from_their_own_keys() {
         })))
         .mount(&server)
         .await;
-    let revisions: Vec<_> = client
-        .list_deployment_revisions("d1")
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
+    let revisions: Vec<_> = client.list_deployment_revisions("d1").items().try_collect().await.unwrap();
     assert_eq!(revisions.iter().map(|r| r.revision).collect::<Vec<_>>(), [2, 1]);
-    let releases: Vec<_> = client
-        .list_spec_releases("s1")
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
+    let releases: Vec<_> = client.list_spec_releases("s1").items().try_collect().await.unwrap();
     assert_eq!(releases[0].id, "r2");
 }

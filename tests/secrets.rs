@@ -59,10 +59,7 @@ async fn the_token_appears_in_no_debug_output_error_or_log() {
         assert!(!output.contains(TOKEN), "the token leaked into: {output}");
     }
     let log = &outputs[5];
-    assert!(
-        log.contains("describe_spec") && log.contains("401"),
-        "the call's span is logged: {log}"
-    );
+    assert!(log.contains("describe_spec") && log.contains("401"), "the call's span is logged: {log}");
     // The token did go out, in the header where it belongs.
     assert_eq!(header(&only_request(&server).await, "authorization"), Some(TOKEN));
 }

@@ -142,10 +142,7 @@ impl EmulatorBuilder {
         document["servers"] = serde_json::json!([{ "url": base_url, "description": "This emulator" }]);
         let state = Arc::new(routes::Shared {
             store: Mutex::new(store::Store::new(self.deploy_delay)),
-            access: routes::Access {
-                full: self.tokens,
-                read_only: self.read_only_tokens,
-            },
+            access: routes::Access { full: self.tokens, read_only: self.read_only_tokens },
             body_limit: self.body_limit,
             document,
         });
@@ -163,12 +160,7 @@ impl EmulatorBuilder {
                 tracing::error!("the emulator stopped: {error}");
             }
         });
-        Ok(Emulator {
-            base_url,
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(Emulator { base_url, addr, stop: Some(stop), task: Some(task) })
     }
 }
 

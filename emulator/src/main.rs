@@ -34,10 +34,7 @@ struct Flags {
 #[tokio::main]
 async fn main() -> ExitCode {
     let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    tracing_subscriber::fmt()
-        .with_target(false)
-        .with_ansi(colour)
-        .init();
+    tracing_subscriber::fmt().with_target(false).with_ansi(colour).init();
     let flags = Flags::parse();
     let mut builder = Emulator::builder()
         .host(flags.host)
@@ -53,17 +50,11 @@ async fn main() -> ExitCode {
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
         Err(error) => {
-            eprintln!(
-                "press-apps-emulator: cannot listen on {}:{}: {error}",
-                flags.host, flags.port
-            );
+            eprintln!("press-apps-emulator: cannot listen on {}:{}: {error}", flags.host, flags.port);
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(
-        "serving the Press Apps API on {} (Ctrl-C stops)",
-        emulator.base_url()
-    );
+    tracing::info!("serving the Press Apps API on {} (Ctrl-C stops)", emulator.base_url());
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("press-apps-emulator: cannot wait for Ctrl-C: {error}");
     }

@@ -56,45 +56,25 @@ impl Shared {
 pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/apps/specs/", get(list_specs).post(create_spec))
-        .route(
-            "/v1/apps/specs/{spec_id}",
-            get(describe_spec).patch(update_spec_metadata).delete(delete_spec),
-        )
-        .route(
-            "/v1/apps/specs/{spec_id}/releases",
-            get(list_spec_releases).post(create_spec_release),
-        )
-        .route(
-            "/v1/apps/specs/{spec_id}/releases/{version}",
-            get(describe_spec_release),
-        )
-        .route(
-            "/v1/apps/deployments/",
-            get(list_deployments).post(create_deployment),
-        )
+        .route("/v1/apps/specs/{spec_id}", get(describe_spec).patch(update_spec_metadata).delete(delete_spec))
+        .route("/v1/apps/specs/{spec_id}/releases", get(list_spec_releases).post(create_spec_release))
+        .route("/v1/apps/specs/{spec_id}/releases/{version}", get(describe_spec_release))
+        .route("/v1/apps/deployments/", get(list_deployments).post(create_deployment))
         .route(
             "/v1/apps/deployments/{deployment_id}",
-            get(describe_deployment)
-                .patch(update_deployment_metadata)
-                .delete(delete_deployment),
+            get(describe_deployment).patch(update_deployment_metadata).delete(delete_deployment),
         )
         .route("/v1/apps/deployments/{deployment_id}/redeploy", post(redeploy))
         .route(
             "/v1/apps/deployments/{deployment_id}/revisions",
             get(list_deployment_revisions).post(create_deployment_revision),
         )
-        .route(
-            "/v1/apps/deployments/{deployment_id}/revisions/{revision}",
-            get(describe_deployment_revision),
-        )
+        .route("/v1/apps/deployments/{deployment_id}/revisions/{revision}", get(describe_deployment_revision))
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
 
     Router::new()
         .merge(api)
-        .route(
-            "/tenant-management/api/v1/external/tenants/tenant-metadata",
-            get(empty_object),
-        )
+        .route("/tenant-management/api/v1/external/tenants/tenant-metadata", get(empty_object))
         .route("/resource-usage/api/v1/telemetry", post(empty_object))
         .route("/openapi.json", get(document))
         .route("/_emulator/deployments/{deployment_id}/status", post(set_status))
@@ -138,9 +118,7 @@ async fn limit_body(State(state): State<AppState>, request: Request, next: Next)
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::too_large(format!(
-        "the request body is larger than the limit of {limit} bytes"
-    ))
+    ApiError::too_large(format!("the request body is larger than the limit of {limit} bytes"))
 }
 
 async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -168,11 +146,7 @@ async fn authorize(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 async fn no_route(request: Request) -> ApiError {
-    ApiError::not_found(format!(
-        "there is no route for {} {}",
-        request.method(),
-        request.uri().path()
-    ))
+    ApiError::not_found(format!("there is no route for {} {}", request.method(), request.uri().path()))
 }
 
 async fn no_method(request: Request) -> Response {
@@ -189,10 +163,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
         if content_type.is_some_and(|ct| !ct.to_ascii_lowercase().contains("json")) {
             return Err(ApiError::bad_request(
                 "the body must be JSON, sent as Content-Type: application/json",
@@ -212,9 +183,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 /// Parses JSON text; `what` names it in errors ("the body", or a field that carries JSON text).
 fn parse_json(what: &str, bytes: &[u8]) -> ApiResult<Value> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(format!(
-            "{what} is empty; JSON is required"
-        )));
+        return Err(ApiError::bad_request(format!("{what} is empty; JSON is required")));
     }
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("{what} is not valid JSON: {e}")))
 }
@@ -256,10 +225,8 @@ struct StatusFilter {
     expected: fn() -> String,
 }
 
-const SPEC_STATUSES: StatusFilter = StatusFilter {
-    parse: |t| SpecStatus::parse(t).map(SpecStatus::as_str),
-    expected: SpecStatus::expected,
-};
+const SPEC_STATUSES: StatusFilter =
+    StatusFilter { parse: |t| SpecStatus::parse(t).map(SpecStatus::as_str), expected: SpecStatus::expected };
 const DEPLOYMENT_STATUSES: StatusFilter = StatusFilter {
     parse: |t| DeploymentStatus::parse(t).map(DeploymentStatus::as_str),
     expected: DeploymentStatus::expected,
@@ -283,17 +250,11 @@ const ALL_FIELDS: &[(&str, SortField)] = &[
     ("name", SortField::Name),
     ("title", SortField::Title),
 ];
-const HISTORY_FIELDS: &[(&str, SortField)] = &[
-    ("createdAt", SortField::CreatedAt),
-    ("createdBy", SortField::CreatedBy),
-];
+const HISTORY_FIELDS: &[(&str, SortField)] =
+    &[("createdAt", SortField::CreatedAt), ("createdBy", SortField::CreatedBy)];
 
 fn parse_listing(raw: Option<String>, listing: &Listing) -> ApiResult<ListQuery> {
-    let mut query = ListQuery {
-        page_size: 25,
-        page_number: 1,
-        ..ListQuery::default()
-    };
+    let mut query = ListQuery { page_size: 25, page_number: 1, ..ListQuery::default() };
     let raw = raw.unwrap_or_default();
     for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
         match key.as_ref() {
@@ -340,9 +301,7 @@ fn parse_listing(raw: Option<String>, listing: &Listing) -> ApiResult<ListQuery>
 fn positive(name: &str, value: &str) -> ApiResult<u64> {
     match value.parse::<u64>() {
         Ok(n) if n >= 1 => Ok(n),
-        _ => Err(ApiError::bad_request(format!(
-            "{name}: {value:?} is not a whole number of at least 1"
-        ))),
+        _ => Err(ApiError::bad_request(format!("{name}: {value:?} is not a whole number of at least 1"))),
     }
 }
 
@@ -351,9 +310,7 @@ fn boolean(name: &str, value: &str) -> ApiResult<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(ApiError::bad_request(format!(
-            "{name}: {value:?} is not true or false"
-        ))),
+        _ => Err(ApiError::bad_request(format!("{name}: {value:?} is not true or false"))),
     }
 }
 
@@ -363,19 +320,13 @@ fn sort_key(key: &str, fields: &[(&str, SortField)]) -> ApiResult<(SortField, bo
         "asc" => false,
         "desc" => true,
         _ => {
-            return Err(ApiError::bad_request(format!(
-                "sort: {key:?} must end in :asc or :desc"
-            )));
+            return Err(ApiError::bad_request(format!("sort: {key:?} must end in :asc or :desc")));
         }
     };
-    let field = fields
-        .iter()
-        .find(|(name, _)| *name == field)
-        .map(|(_, f)| *f)
-        .ok_or_else(|| {
-            let names: Vec<_> = fields.iter().map(|(n, _)| *n).collect();
-            ApiError::bad_request(format!("sort: {field:?} is not one of {}", names.join(", ")))
-        })?;
+    let field = fields.iter().find(|(name, _)| *name == field).map(|(_, f)| *f).ok_or_else(|| {
+        let names: Vec<_> = fields.iter().map(|(n, _)| *n).collect();
+        ApiError::bad_request(format!("sort: {field:?} is not one of {}", names.join(", ")))
+    })?;
     Ok((field, descending))
 }
 
@@ -396,12 +347,8 @@ fn created(body: Value) -> Response {
 // ---- Specs ----
 
 async fn list_specs(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
-    let listing = Listing {
-        statuses: Some(SPEC_STATUSES),
-        sort_fields: ALL_FIELDS,
-        spec_filters: true,
-        name: true,
-    };
+    let listing =
+        Listing { statuses: Some(SPEC_STATUSES), sort_fields: ALL_FIELDS, spec_filters: true, name: true };
     let query = parse_listing(raw, &listing)?;
     Ok(page_json("specs", "specCount", state.store().list_specs(&query)))
 }
@@ -427,17 +374,13 @@ async fn create_spec(
         Some(Value::String(s)) if s == "null" => false,
         Some(Value::String(s)) => boolean("featured", s)?,
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "featured: {other} is not true or false"
-            )));
+            return Err(ApiError::bad_request(format!("featured: {other} is not true or false")));
         }
     };
     let parameters = embedded("parameters", body.parameters.as_deref())?.unwrap_or_default();
     let tenants = embedded("tenants", body.tenants.as_deref())?.unwrap_or_default();
     let scope = body.scope.unwrap_or(Scope::Private);
-    let id = state
-        .store()
-        .create_spec(spec, featured, scope, tenants, parameters)?;
+    let id = state.store().create_spec(spec, featured, scope, tenants, parameters)?;
     Ok(created(json!({ "id": id })))
 }
 
@@ -470,9 +413,7 @@ async fn create_spec_release(
     JsonBody(release): JsonBody<NewRelease>,
 ) -> ApiResult<Response> {
     let version = state.store().create_release(&spec_id, release)?;
-    Ok(created(
-        json!({ "id": spec_id, "release": { "version": version } }),
-    ))
+    Ok(created(json!({ "id": spec_id, "release": { "version": version } })))
 }
 
 async fn describe_spec_release(
@@ -487,12 +428,7 @@ async fn list_spec_releases(
     Params(spec_id): Params<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let listing = Listing {
-        statuses: None,
-        sort_fields: HISTORY_FIELDS,
-        spec_filters: false,
-        name: false,
-    };
+    let listing = Listing { statuses: None, sort_fields: HISTORY_FIELDS, spec_filters: false, name: false };
     let query = parse_listing(raw, &listing)?;
     let page = state.store().list_releases(&spec_id, &query)?;
     Ok(page_json("releases", "releaseCount", page))
@@ -508,11 +444,7 @@ async fn list_deployments(State(state): State<AppState>, RawQuery(raw): RawQuery
         name: true,
     };
     let query = parse_listing(raw, &listing)?;
-    Ok(page_json(
-        "deployments",
-        "deploymentCount",
-        state.store().list_deployments(&query),
-    ))
+    Ok(page_json("deployments", "deploymentCount", state.store().list_deployments(&query)))
 }
 
 async fn create_deployment(
@@ -551,9 +483,7 @@ async fn redeploy(
     Params(deployment_id): Params<String>,
 ) -> ApiResult<Json<Value>> {
     let (deployment_id, revision, revision_id) = state.store().redeploy(&deployment_id)?;
-    Ok(Json(
-        json!({ "deploymentId": deployment_id, "revision": revision, "revisionId": revision_id }),
-    ))
+    Ok(Json(json!({ "deploymentId": deployment_id, "revision": revision, "revisionId": revision_id })))
 }
 
 async fn create_deployment_revision(

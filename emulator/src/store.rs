@@ -108,9 +108,7 @@ impl Deployment {
     }
 
     fn latest_mut(&mut self) -> &mut Revision {
-        self.revisions
-            .last_mut()
-            .expect("a deployment always has a revision")
+        self.revisions.last_mut().expect("a deployment always has a revision")
     }
 
     fn set_status(&mut self, status: DeploymentStatus, revision_status: &str) {
@@ -134,12 +132,7 @@ pub struct Store {
 
 impl Store {
     pub fn new(deploy_delay: Duration) -> Self {
-        Self {
-            deploy_delay,
-            last_stamp_ms: 0,
-            specs: HashMap::new(),
-            deployments: HashMap::new(),
-        }
+        Self { deploy_delay, last_stamp_ms: 0, specs: HashMap::new(), deployments: HashMap::new() }
     }
 
     /// A creation time later than every earlier one, so "newest first" is a strict order.
@@ -176,15 +169,11 @@ impl Store {
     }
 
     fn spec(&self, id: &str) -> ApiResult<&Spec> {
-        self.specs
-            .get(id)
-            .ok_or_else(|| ApiError::not_found(format!("app spec {id:?} does not exist")))
+        self.specs.get(id).ok_or_else(|| ApiError::not_found(format!("app spec {id:?} does not exist")))
     }
 
     fn spec_mut(&mut self, id: &str) -> ApiResult<&mut Spec> {
-        self.specs
-            .get_mut(id)
-            .ok_or_else(|| ApiError::not_found(format!("app spec {id:?} does not exist")))
+        self.specs.get_mut(id).ok_or_else(|| ApiError::not_found(format!("app spec {id:?} does not exist")))
     }
 
     fn deployment(&self, id: &str) -> ApiResult<&Deployment> {
@@ -210,18 +199,13 @@ impl Store {
         parameters: ParameterDefinitions,
     ) -> ApiResult<String> {
         if spec.version != 1 {
-            return Err(ApiError::bad_request(format!(
-                "spec.version must be 1, not {}",
-                spec.version
-            )));
+            return Err(ApiError::bad_request(format!("spec.version must be 1, not {}", spec.version)));
         }
         not_blank("spec.metadata.name", &spec.metadata.name)?;
         let version = semantic_version("spec.release.version", &spec.release.version)?;
         check_definitions(&parameters)?;
         if !tenants.is_empty() && scope != Scope::Shared {
-            return Err(ApiError::unprocessable(
-                "tenants can only be given with the shared scope",
-            ));
+            return Err(ApiError::unprocessable("tenants can only be given with the shared scope"));
         }
         if self.specs.values().any(|s| s.metadata.name == spec.metadata.name) {
             return Err(ApiError::conflict(format!(
@@ -272,14 +256,8 @@ impl Store {
     pub fn update_spec(&mut self, id: &str, update: SpecUpdate) -> ApiResult<SpecOut> {
         if let Some(name) = update.metadata.as_ref().and_then(|m| m.name.as_ref()) {
             not_blank("metadata.name", name)?;
-            if self
-                .specs
-                .values()
-                .any(|s| s.id != id && &s.metadata.name == name)
-            {
-                return Err(ApiError::conflict(format!(
-                    "an app spec named {name:?} already exists"
-                )));
+            if self.specs.values().any(|s| s.id != id && &s.metadata.name == name) {
+                return Err(ApiError::conflict(format!("an app spec named {name:?} already exists")));
             }
         }
         let at = self.stamp();
@@ -287,9 +265,7 @@ impl Store {
         let scope = update.scope.unwrap_or(spec.scope);
         let tenants = update.tenants.as_ref().unwrap_or(&spec.tenants);
         if !tenants.is_empty() && scope != Scope::Shared {
-            return Err(ApiError::unprocessable(
-                "tenants can only be given with the shared scope",
-            ));
+            return Err(ApiError::unprocessable("tenants can only be given with the shared scope"));
         }
         if let Some(m) = update.metadata {
             let meta = &mut spec.metadata;
@@ -373,11 +349,7 @@ impl Store {
         let release = find_release(spec, new.spec.release.as_ref())?;
         let app_parameters = new.app_parameters.unwrap_or_default();
         check_values(&release.parameters, &app_parameters)?;
-        if self
-            .deployments
-            .values()
-            .any(|d| d.metadata.name == new.metadata.name)
-        {
+        if self.deployments.values().any(|d| d.metadata.name == new.metadata.name) {
             return Err(ApiError::conflict(format!(
                 "an app deployment named {:?} already exists",
                 new.metadata.name
@@ -431,14 +403,8 @@ impl Store {
     ) -> ApiResult<DeploymentOut> {
         if let Some(name) = &update.name {
             not_blank("name", name)?;
-            if self
-                .deployments
-                .values()
-                .any(|d| d.id != id && &d.metadata.name == name)
-            {
-                return Err(ApiError::conflict(format!(
-                    "an app deployment named {name:?} already exists"
-                )));
+            if self.deployments.values().any(|d| d.id != id && &d.metadata.name == name) {
+                return Err(ApiError::conflict(format!("an app deployment named {name:?} already exists")));
             }
         }
         let at = self.stamp();
@@ -448,10 +414,7 @@ impl Store {
         merge(&mut meta.summary, update.summary);
         merge_opt(&mut meta.title, update.title);
         merge_opt(&mut meta.description, update.description);
-        merge_opt(
-            &mut meta.description_content_type,
-            update.description_content_type,
-        );
+        merge_opt(&mut meta.description_content_type, update.description_content_type);
         merge_opt(&mut meta.image_url, update.image_url);
         merge(&mut meta.tags, update.tags);
         meta.updated_at = at;
@@ -472,19 +435,13 @@ impl Store {
     pub fn redeploy(&mut self, id: &str) -> ApiResult<(String, u64, String)> {
         let delay = self.deploy_delay;
         let deployment = self.deployment_mut(id)?;
-        if !matches!(
-            deployment.status,
-            DeploymentStatus::Failed | DeploymentStatus::Warning
-        ) {
+        if !matches!(deployment.status, DeploymentStatus::Failed | DeploymentStatus::Warning) {
             return Err(ApiError::conflict(format!(
                 "app deployment {id:?} is {}; only failed or warning deployments can be redeployed",
                 deployment.status.as_str()
             )));
         }
-        deployment.set_status(
-            DeploymentStatus::Redeploying,
-            DeploymentStatus::Redeploying.as_str(),
-        );
+        deployment.set_status(DeploymentStatus::Redeploying, DeploymentStatus::Redeploying.as_str());
         deployment.pending = Some(Pending::Deployed(Instant::now() + delay));
         let latest = deployment.latest();
         Ok((deployment.id.clone(), latest.number, latest.id.clone()))
@@ -493,9 +450,7 @@ impl Store {
     pub fn create_revision(&mut self, id: &str, new: NewRevision) -> ApiResult<(String, u64)> {
         let deployment = self.deployment(id)?;
         if deployment.status == DeploymentStatus::Deleting {
-            return Err(ApiError::conflict(format!(
-                "app deployment {id:?} is being deleted"
-            )));
+            return Err(ApiError::conflict(format!("app deployment {id:?} is being deleted")));
         }
         let spec = self.spec(&deployment.spec_id)?;
         let release = find_release(spec, new.release.as_ref())?;
@@ -540,12 +495,7 @@ impl Store {
             .revisions
             .iter()
             .filter(|r| query.statuses.is_empty() || query.statuses.contains(&r.status.as_str()));
-        let page = paginate(
-            matching.collect(),
-            query,
-            |r| (&r.created_at, &r.created_by),
-            |r| &r.id,
-        );
+        let page = paginate(matching.collect(), query, |r| (&r.created_at, &r.created_by), |r| &r.id);
         Ok(page.map(|r| self.revision_out(deployment, r)))
     }
 
@@ -561,11 +511,7 @@ impl Store {
         let definitions = self
             .specs
             .get(&deployment.spec_id)
-            .and_then(|spec| {
-                spec.releases
-                    .iter()
-                    .find(|r| r.version.to_string() == revision.release_version)
-            })
+            .and_then(|spec| spec.releases.iter().find(|r| r.version.to_string() == revision.release_version))
             .map(|release| &release.parameters);
         let hidden =
             |list: fn(&ParameterDefinitions) -> &[ParameterDefinition]| definitions.map_or(&[][..], list);
@@ -579,9 +525,7 @@ impl Store {
             resources: revision.blocks.clone(),
             spec: SpecRef {
                 id: deployment.spec_id.clone(),
-                release: VersionRef {
-                    version: revision.release_version.clone(),
-                },
+                release: VersionRef { version: revision.release_version.clone() },
             },
             parameters: AppParameters {
                 build: masked(&revision.parameters.build, hidden(|d| &d.build)),
@@ -595,17 +539,8 @@ fn masked(values: &Map<String, Value>, definitions: &[ParameterDefinition]) -> M
     values
         .iter()
         .map(|(name, value)| {
-            let hide = definitions
-                .iter()
-                .any(|d| &d.name == name && d.hide_value == Some(true));
-            (
-                name.clone(),
-                if hide {
-                    Value::String(MASK.into())
-                } else {
-                    value.clone()
-                },
-            )
+            let hide = definitions.iter().any(|d| &d.name == name && d.hide_value == Some(true));
+            (name.clone(), if hide { Value::String(MASK.into()) } else { value.clone() })
         })
         .collect()
 }
@@ -658,9 +593,7 @@ fn deployment_out(deployment: &Deployment) -> DeploymentOut {
         },
         spec: SpecRef {
             id: deployment.spec_id.clone(),
-            release: VersionRef {
-                version: latest.release_version.clone(),
-            },
+            release: VersionRef { version: latest.release_version.clone() },
         },
     }
 }
@@ -748,9 +681,7 @@ fn check_definitions(definitions: &ParameterDefinitions) -> ApiResult<()> {
     for (list, params) in [("build", &definitions.build), ("run", &definitions.run)] {
         for (index, param) in params.iter().enumerate() {
             if param.name.trim().is_empty() {
-                return Err(ApiError::unprocessable(format!(
-                    "parameters.{list}[{index}].name is empty"
-                )));
+                return Err(ApiError::unprocessable(format!("parameters.{list}[{index}].name is empty")));
             }
             if params[..index].iter().any(|p| p.name == param.name) {
                 return Err(ApiError::unprocessable(format!(
@@ -773,10 +704,9 @@ fn check_definitions(definitions: &ParameterDefinitions) -> ApiResult<()> {
 
 /// Deployment-time values: each names a defined parameter and has its type.
 fn check_values(definitions: &ParameterDefinitions, values: &AppParameters) -> ApiResult<()> {
-    for (list, defined, given) in [
-        ("build", &definitions.build, &values.build),
-        ("run", &definitions.run, &values.run),
-    ] {
+    for (list, defined, given) in
+        [("build", &definitions.build, &values.build), ("run", &definitions.run, &values.run)]
+    {
         for (name, value) in given {
             let Some(definition) = defined.iter().find(|d| &d.name == name) else {
                 return Err(ApiError::unprocessable(format!(
@@ -828,11 +758,7 @@ fn paginate<'a, T, S: Sortable>(
     id: impl Fn(&'a T) -> &'a String,
 ) -> Page<&'a T> {
     let default = [(SortField::CreatedAt, true)];
-    let keys = if query.sort.is_empty() {
-        &default[..]
-    } else {
-        &query.sort[..]
-    };
+    let keys = if query.sort.is_empty() { &default[..] } else { &query.sort[..] };
     items.sort_by(|a, b| {
         let (fa, fb) = (fields(a), fields(b));
         keys.iter()

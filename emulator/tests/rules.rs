@@ -8,9 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 fn detail(body: &Value) -> &str {
-    body["detail"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no detail in {body}"))
+    body["detail"].as_str().unwrap_or_else(|| panic!("no detail in {body}"))
 }
 
 #[tokio::test]
@@ -22,10 +20,7 @@ async fn bad_bodies_get_400_naming_the_field() {
     let cases = [
         (deployment(json!({"summary": "s"})), "name"),
         (deployment(json!({"name": "d", "summary": 5})), "metadata.summary"),
-        (
-            deployment(json!({"name": "d", "summary": "s", "tags": [{"name": 1}]})),
-            "metadata.tags[0].name",
-        ),
+        (deployment(json!({"name": "d", "summary": "s", "tags": [{"name": 1}]})), "metadata.tags[0].name"),
         (json!(["not", "an", "object"]), "body"),
     ];
     for (body, field) in cases {
@@ -33,18 +28,10 @@ async fn bad_bodies_get_400_naming_the_field() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
         assert!(detail(&answer).contains(field), "{field} not named in {answer}");
     }
-    let (status, answer) = h
-        .call(
-            Method::PATCH,
-            &format!("/v1/apps/specs/{spec_id}"),
-            Some(json!({"scope": "galaxy"})),
-        )
-        .await;
+    let (status, answer) =
+        h.call(Method::PATCH, &format!("/v1/apps/specs/{spec_id}"), Some(json!({"scope": "galaxy"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        detail(&answer).contains("scope") && detail(&answer).contains("galaxy"),
-        "{answer}"
-    );
+    assert!(detail(&answer).contains("scope") && detail(&answer).contains("galaxy"), "{answer}");
 
     let send_raw = |body: &'static [u8], content_type: &'static str| {
         h.http
@@ -76,24 +63,15 @@ async fn create_spec_reads_the_sdks_string_encoded_fields() {
                       "parameters": "null", "tenants": "[\"t1\", \"t2\"]"});
     let (status, created) = h.call(Method::POST, "/v1/apps/specs/", Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let (_, described) = h
-        .call(
-            Method::GET,
-            &format!("/v1/apps/specs/{}", created["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let (_, described) =
+        h.call(Method::GET, &format!("/v1/apps/specs/{}", created["id"].as_str().unwrap()), None).await;
     assert_eq!(described["featured"], true);
     assert_eq!(described["scope"], "shared");
     assert_eq!(described["tenants"], json!(["t1", "t2"]));
 
     for (field, value, named) in [
         ("spec", json!("{not json"), "spec"),
-        (
-            "spec",
-            json!(json!({"version": 1, "kind": "block"}).to_string()),
-            "spec.kind",
-        ),
+        ("spec", json!(json!({"version": 1, "kind": "block"}).to_string()), "spec.kind"),
         ("parameters", json!("[1, 2]"), "parameters"),
         ("featured", json!("maybe"), "featured"),
     ] {
@@ -111,41 +89,24 @@ async fn create_spec_reads_the_sdks_string_encoded_fields() {
 async fn the_sdks_empty_bodies_and_capitalised_booleans_are_accepted() {
     let h = Harness::start().await;
     let spec_id = h.create_spec("dialect", json!(null)).await;
-    let (status, _) = h
-        .call(
-            Method::GET,
-            "/v1/apps/specs/?featured=False&status=available",
-            Some(json!({})),
-        )
-        .await;
+    let (status, _) =
+        h.call(Method::GET, "/v1/apps/specs/?featured=False&status=available", Some(json!({}))).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, page) = h
-        .call(Method::GET, "/v1/apps/specs/?featured=True", Some(json!({})))
-        .await;
+    let (_, page) = h.call(Method::GET, "/v1/apps/specs/?featured=True", Some(json!({}))).await;
     assert_eq!(page["specCount"], 0);
     let (_, page) = h.call(Method::GET, "/v1/apps/specs/?featured=FALSE", None).await;
     assert_eq!(page["specCount"], 1);
     let (status, answer) = h.call(Method::GET, "/v1/apps/specs/?featured=yes", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    let (status, _) = h
-        .call(
-            Method::DELETE,
-            &format!("/v1/apps/specs/{spec_id}"),
-            Some(json!({})),
-        )
-        .await;
+    let (status, _) = h.call(Method::DELETE, &format!("/v1/apps/specs/{spec_id}"), Some(json!({}))).await;
     assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn the_sdks_service_routes_and_the_document_are_served() {
     let h = Harness::start().await;
-    let tenant = h
-        .http
-        .get(h.url("/tenant-management/api/v1/external/tenants/tenant-metadata"))
-        .send()
-        .await
-        .unwrap();
+    let tenant =
+        h.http.get(h.url("/tenant-management/api/v1/external/tenants/tenant-metadata")).send().await.unwrap();
     assert_eq!(tenant.status(), StatusCode::OK);
     assert_eq!(tenant.json::<Value>().await.unwrap(), json!({}));
     let telemetry = h
@@ -156,15 +117,7 @@ async fn the_sdks_service_routes_and_the_document_are_served() {
         .await
         .unwrap();
     assert!(telemetry.status().is_success());
-    let document: Value = h
-        .http
-        .get(h.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document: Value = h.http.get(h.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(document["openapi"], "3.0.3");
     assert_eq!(document["servers"][0]["url"], h.emulator.base_url());
     assert_eq!(document["paths"].as_object().unwrap().len(), 9);
@@ -217,19 +170,10 @@ async fn odd_paths_and_methods_get_json_errors_and_the_server_stays_up() {
         "/v1/apps/deployments/x/revisions/-1",
         "/v1/apps/deployments/x/revisions/99999999999999999999999",
     ] {
-        let response = h
-            .http
-            .get(h.url(path))
-            .header("authorization", "t")
-            .send()
-            .await
-            .unwrap();
+        let response = h.http.get(h.url(path)).header("authorization", "t").send().await.unwrap();
         let status = response.status();
         assert!(matches!(status.as_u16(), 400 | 404), "{path}: {status}");
-        let answer: Value = response
-            .json()
-            .await
-            .unwrap_or_else(|_| panic!("{path}: JSON error body"));
+        let answer: Value = response.json().await.unwrap_or_else(|_| panic!("{path}: JSON error body"));
         assert!(!detail(&answer).is_empty());
     }
     let (status, answer) = h.call(Method::PUT, "/v1/apps/specs/", Some(json!({}))).await;
@@ -251,26 +195,13 @@ async fn list_parameters_are_checked() {
         "status=broken",
         "scope=galaxy",
     ] {
-        let (status, answer) = h
-            .call(Method::GET, &format!("/v1/apps/specs/?{query}"), None)
-            .await;
+        let (status, answer) = h.call(Method::GET, &format!("/v1/apps/specs/?{query}"), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {answer}");
     }
-    let (status, answer) = h
-        .call(
-            Method::GET,
-            "/v1/apps/deployments/?sort=createdAt:asc,name:desc",
-            None,
-        )
-        .await;
+    let (status, answer) =
+        h.call(Method::GET, "/v1/apps/deployments/?sort=createdAt:asc,name:desc", None).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    let (status, _) = h
-        .call(
-            Method::GET,
-            "/v1/apps/deployments/?status=warning&status=failed",
-            None,
-        )
-        .await;
+    let (status, _) = h.call(Method::GET, "/v1/apps/deployments/?status=warning&status=failed", None).await;
     assert_eq!(status, StatusCode::OK);
 }
 

@@ -1,17 +1,20 @@
 //! Shared helpers for the tests that run the client against a wiremock server on loopback.
 #![allow(dead_code)]
 
-use peak_press_apps::Client;
+use peak_press_apps::{Client, RetryConfig};
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers};
 
 pub const TOKEN: &str = "test-token-5ecr3t";
 
+/// A mock server, and a client of it that makes one attempt per call, so that each test sees
+/// exactly the answer it set up.
 pub async fn server_and_client() -> (MockServer, Client) {
     let server = MockServer::start().await;
     let client = Client::builder()
         .token(TOKEN)
         .base_url(server.uri())
+        .retry(RetryConfig::disabled())
         .build()
         .expect("client");
     (server, client)
@@ -28,11 +31,7 @@ pub async fn answer_json(server: &MockServer, status: u16, body: Value) {
 /// The one request the server received.
 pub async fn only_request(server: &MockServer) -> wiremock::Request {
     let mut requests = server.received_requests().await.expect("recording is on");
-    assert_eq!(
-        requests.len(),
-        1,
-        "expected exactly one request, got {requests:?}"
-    );
+    assert_eq!(requests.len(), 1, "expected exactly one request, got {requests:?}");
     requests.remove(0)
 }
 
@@ -41,10 +40,7 @@ pub fn body_json(request: &wiremock::Request) -> Value {
 }
 
 pub fn header<'r>(request: &'r wiremock::Request, name: &str) -> Option<&'r str> {
-    request
-        .headers
-        .get(name)
-        .map(|v| v.to_str().expect("ASCII header"))
+    request.headers.get(name).map(|v| v.to_str().expect("ASCII header"))
 }
 
 pub fn spec_json(id: &str, name: &str) -> Value {

@@ -21,11 +21,7 @@ impl Harness {
 
     pub async fn with(builder: peak_press_apps_emulator::EmulatorBuilder) -> Self {
         let emulator = builder.start().await.expect("the emulator starts");
-        Harness {
-            emulator,
-            http: reqwest::Client::new(),
-            token: "any-token",
-        }
+        Harness { emulator, http: reqwest::Client::new(), token: "any-token" }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -45,10 +41,7 @@ impl Harness {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, self.url(path))
-            .header("authorization", token);
+        let mut request = self.http.request(method, self.url(path)).header("authorization", token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -89,13 +82,7 @@ impl Harness {
 
     pub async fn set_status(&self, deployment_id: &str, status: &str) {
         let url = self.url(&format!("/_emulator/deployments/{deployment_id}/status"));
-        let response = self
-            .http
-            .post(url)
-            .json(&json!({ "status": status }))
-            .send()
-            .await
-            .unwrap();
+        let response = self.http.post(url).json(&json!({ "status": status })).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
 }
@@ -116,11 +103,7 @@ pub struct Schemas {
 impl Schemas {
     pub fn load() -> Self {
         let mut document: Value = serde_json::from_str(DOCUMENT).unwrap();
-        for schema in document["components"]["schemas"]
-            .as_object_mut()
-            .unwrap()
-            .values_mut()
-        {
+        for schema in document["components"]["schemas"].as_object_mut().unwrap().values_mut() {
             forbid_extra_properties(schema);
         }
         Schemas { document }
@@ -130,23 +113,16 @@ impl Schemas {
     pub fn check(&self, operation_id: &str, status: StatusCode, body: &Value) {
         let response = self.response(operation_id, status);
         let schema = &response["content"]["application/json"]["schema"];
-        assert!(
-            schema.is_object(),
-            "{operation_id} documents no JSON body for {status}"
-        );
+        assert!(schema.is_object(), "{operation_id} documents no JSON body for {status}");
         let root = json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "components": self.document["components"],
             "allOf": [schema]
         });
-        let validator = jsonschema::options()
-            .should_validate_formats(true)
-            .build(&root)
-            .expect("a valid schema");
-        let errors: Vec<String> = validator
-            .iter_errors(body)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
+        let validator =
+            jsonschema::options().should_validate_formats(true).build(&root).expect("a valid schema");
+        let errors: Vec<String> =
+            validator.iter_errors(body).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(
             errors.is_empty(),
             "{operation_id} {status} does not match the document: {errors:#?}\n{body:#}"
@@ -160,10 +136,7 @@ impl Schemas {
                     continue;
                 }
                 let response = &operation["responses"][status.as_str()];
-                assert!(
-                    response.is_object(),
-                    "{operation_id} does not document status {status}"
-                );
+                assert!(response.is_object(), "{operation_id} does not document status {status}");
                 return match response["$ref"].as_str() {
                     Some(pointer) => self.document.pointer(&pointer[1..]).unwrap().clone(),
                     None => response.clone(),

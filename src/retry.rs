@@ -1,0 +1,186 @@
+//! When a failed attempt is tried again, and after how long.
+//!
+//! The default policy ([`RetryConfig::default`]) makes up to 4 attempts. It retries transport
+//! failures, timeouts, 429, 502, 503 and 504, and 500 for idempotent methods, waiting an
+//! exponential backoff with full jitter (a random wait between zero and
+//! `initial_backoff × 2ⁿ`, capped at `max_backoff`), or what the service's `Retry-After` asks
+//! (seconds or an HTTP date, capped at `max_retry_after`).
+//!
+//! # Creates are not retried blindly
+//!
+//! A POST creates something (a spec, a release, a deployment, a revision) or starts a redeploy.
+//! If it reached the server, the server may have acted on it even though the client saw an
+//! error: a 503 from a proxy, a connection cut while the answer was on its way. Sending it again
+//! could then create a second revision. So a POST is retried only when its connection was
+//! never established, unless [`RetryConfig::retry_creates`] opts in. GET, DELETE and PATCH
+//! (which merges the fields it is given) are idempotent and retried freely.
+//!
+//! # A budget for a failing service
+//!
+//! Clones of a [`Client`](crate::Client) share a retry budget: each retry spends from it (a
+//! timeout spends more), each success returns a little. When it is spent, failures are reported
+//! at once instead of being retried, so that many callers do not hammer a service that is down.
+//!
+//! ```
+//! use std::time::Duration;
+//! use peak_press_apps::{Client, RetryConfig};
+//!
+//! let patient = RetryConfig::default().max_attempts(6).max_backoff(Duration::from_secs(10));
+//! let client = Client::builder().token("t").retry(patient).build()?;
+//! let no_retries = Client::builder().token("t").retry(RetryConfig::disabled()).build()?;
+//! # Ok::<(), peak_press_apps::Error>(())
+//! ```
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::{Duration, SystemTime},
+};
+
+use reqwest::{Method, header::HeaderValue};
+
+use crate::Error;
+
+/// How failed calls are retried; see the [module documentation](self).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryConfig {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+    retry_creates: bool,
+    budget: u32,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(20),
+            retry_creates: false,
+            budget: 500,
+        }
+    }
+}
+
+impl RetryConfig {
+    /// One attempt per call: nothing is retried.
+    pub fn disabled() -> Self {
+        Self { max_attempts: 1, ..Self::default() }
+    }
+
+    /// The most attempts per call, the first included (4 by default; at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The backoff before the first retry, doubled for each further one (100 ms by default).
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest backoff (5 s by default).
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// The longest wait a `Retry-After` header can ask for (20 s by default).
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// Retries POSTs (creates and redeploys) like other methods, even when the request may have
+    /// reached the server: only for callers who can tolerate a duplicate (off by default).
+    pub fn retry_creates(mut self, retry: bool) -> Self {
+        self.retry_creates = retry;
+        self
+    }
+
+    /// The budget shared by clones of a client: a retry costs 5, a retry after a timeout 10, and
+    /// a success gives 1 back (500 by default, 0 to refuse every retry).
+    pub fn budget(mut self, budget: u32) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    pub(crate) fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    pub(crate) fn budget_capacity(&self) -> u32 {
+        self.budget
+    }
+
+    /// Whether an attempt that ended in `error` may be tried again.
+    pub(crate) fn may_retry(&self, error: &Error, method: Option<&Method>) -> bool {
+        let repeatable = self.retry_creates || method.is_some_and(|m| m != Method::POST);
+        match error {
+            Error::Transport { source } => repeatable || source.is_connect(),
+            Error::Timeout { source, .. } => repeatable || source.as_ref().is_some_and(|s| s.is_connect()),
+            _ => {
+                repeatable
+                    && error.status().is_some_and(|s| matches!(s.as_u16(), 429 | 500 | 502 | 503 | 504))
+            }
+        }
+    }
+
+    /// How long to wait before retry number `retry` (1 for the first).
+    pub(crate) fn backoff(&self, retry: u32, retry_after: Option<&HeaderValue>) -> Duration {
+        if let Some(wait) = retry_after.and_then(parse_retry_after) {
+            return wait.min(self.max_retry_after);
+        }
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
+            .min(self.max_backoff);
+        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(fastrand::u64(0..=millis))
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// The retry budget shared by a client's clones.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget {
+    balance: Arc<AtomicU32>,
+    capacity: u32,
+}
+
+const RETRY_COST: u32 = 5;
+const TIMEOUT_RETRY_COST: u32 = 10;
+
+impl Budget {
+    pub(crate) fn new(capacity: u32) -> Self {
+        Self { balance: Arc::new(AtomicU32::new(capacity)), capacity }
+    }
+
+    /// Takes the cost of retrying after `error`; false when the budget cannot pay it.
+    pub(crate) fn withdraw(&self, error: &Error) -> bool {
+        let cost = if matches!(error, Error::Timeout { .. }) { TIMEOUT_RETRY_COST } else { RETRY_COST };
+        self.balance.fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| b.checked_sub(cost)).is_ok()
+    }
+
+    pub(crate) fn refund(&self) {
+        let capacity = self.capacity;
+        let _ = self
+            .balance
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| (b < capacity).then_some(b + 1));
+    }
+}
