@@ -1,0 +1,341 @@
+//! Retries, time limits and hostile servers: what is retried and what never is, Retry-After,
+//! the retry budget, deadlines, bodies cut short, stalled or too large, and redirects.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use futures::TryStreamExt;
+use peak_press_apps::{Client, Error, RetryConfig, types::NewSpec};
+use serde_json::json;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers};
+
+/// Fast retries, so tests do not wait on backoff.
+fn quick() -> RetryConfig {
+    RetryConfig::default().initial_backoff(Duration::from_millis(1)).max_backoff(Duration::from_millis(5))
+}
+
+fn client(url: &str, retry: RetryConfig) -> Client {
+    Client::builder().token(TOKEN).base_url(url).retry(retry).build().unwrap()
+}
+
+fn new_spec() -> peak_press_apps::types::builder::NewSpec {
+    NewSpec::builder()
+        .metadata(peak_press_apps::types::NewSpecMetadata::builder().name("n").summary("s"))
+        .release(peak_press_apps::types::ReleaseInput::builder().version("1.0.0").notes("n"))
+        .config(vec![])
+}
+
+async fn fail_then_succeed(
+    server: &MockServer,
+    failure: ResponseTemplate,
+    times: u64,
+    success: serde_json::Value,
+) {
+    Mock::given(matchers::any())
+        .respond_with(failure)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(success))
+        .mount(server)
+        .await;
+}
+
+async fn request_count(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn reads_are_retried_through_transient_statuses() {
+    for status in [429, 500, 502, 503, 504] {
+        let server = MockServer::start().await;
+        fail_then_succeed(&server, ResponseTemplate::new(status), 2, spec_json("s", "n")).await;
+        let spec = client(&server.uri(), quick()).describe_spec("s").await.unwrap();
+        assert_eq!(spec.id, "s", "after two {status}s");
+        assert_eq!(request_count(&server).await, 3);
+    }
+}
+
+#[tokio::test]
+async fn other_errors_are_not_retried() {
+    for status in [400, 401, 403, 404, 409, 413, 422, 501] {
+        let server = MockServer::start().await;
+        fail_then_succeed(&server, ResponseTemplate::new(status), 1, spec_json("s", "n")).await;
+        let error = client(&server.uri(), quick()).describe_spec("s").await.unwrap_err();
+        assert_eq!(error.status().unwrap().as_u16(), status);
+        assert_eq!(request_count(&server).await, 1, "{status} is final");
+    }
+}
+
+#[tokio::test]
+async fn creates_are_not_retried_once_they_may_have_reached_the_server() {
+    for status in [500, 502, 503, 429] {
+        let server = MockServer::start().await;
+        fail_then_succeed(&server, ResponseTemplate::new(status), 1, json!({"id": "s"})).await;
+        let error = client(&server.uri(), quick()).create_spec(new_spec()).send().await.unwrap_err();
+        assert_eq!(error.status().unwrap().as_u16(), status);
+        assert_eq!(request_count(&server).await, 1, "a POST answered {status} is not sent again");
+    }
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(503),
+        1,
+        json!({"deploymentId": "d", "revision": 1, "revisionId": "r"}),
+    )
+    .await;
+    client(&server.uri(), quick()).redeploy("d").await.unwrap_err();
+    assert_eq!(request_count(&server).await, 1, "nor is a redeploy");
+}
+
+#[tokio::test]
+async fn callers_can_opt_in_to_retrying_creates() {
+    let server = MockServer::start().await;
+    fail_then_succeed(&server, ResponseTemplate::new(503), 2, json!({"id": "s"})).await;
+    let created =
+        client(&server.uri(), quick().retry_creates(true)).create_spec(new_spec()).send().await.unwrap();
+    assert_eq!(created.id, "s");
+    assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn creates_are_retried_when_the_connection_never_opened() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let error = client(&url, quick().max_attempts(3)).create_spec(new_spec()).send().await.unwrap_err();
+    match &error {
+        Error::RetriesExhausted { attempts, last } => {
+            assert_eq!(*attempts, 3);
+            assert!(matches!(**last, Error::Transport { .. }), "{last:?}");
+        }
+        other => panic!("expected RetriesExhausted, got {other:?}"),
+    }
+    assert!(error.to_string().contains("3 attempt"), "{error}");
+}
+
+#[tokio::test]
+async fn exhausted_retries_say_how_many_attempts_and_what_the_last_got() {
+    let server = MockServer::start().await;
+    Mock::given(matchers::any())
+        .respond_with(ResponseTemplate::new(503).insert_header("x-request-id", "r-9").set_body_string("busy"))
+        .mount(&server)
+        .await;
+    let error = client(&server.uri(), quick().max_attempts(5)).describe_deployment("d").await.unwrap_err();
+    assert!(
+        matches!(&error, Error::RetriesExhausted { attempts: 5, last } if matches!(**last, Error::Http { .. }))
+    );
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(error.request_id(), Some("r-9"));
+    let line = error.to_string();
+    assert!(line.contains("5 attempt") && line.contains("503") && line.contains("busy"), "{line}");
+    assert_eq!(request_count(&server).await, 5);
+}
+
+#[tokio::test]
+async fn retry_after_in_seconds_is_honoured_and_capped() {
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+        1,
+        spec_json("s", "n"),
+    )
+    .await;
+    let started = Instant::now();
+    client(&server.uri(), quick()).describe_spec("s").await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(950), "waited {:?}", started.elapsed());
+
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(503).insert_header("retry-after", "3600"),
+        1,
+        spec_json("s", "n"),
+    )
+    .await;
+    let started = Instant::now();
+    client(&server.uri(), quick().max_retry_after(Duration::from_millis(20)))
+        .describe_spec("s")
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30), "an hour's Retry-After is capped");
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let server = MockServer::start().await;
+    let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(503).insert_header("retry-after", at.as_str()),
+        1,
+        spec_json("s", "n"),
+    )
+    .await;
+    let started = Instant::now();
+    client(&server.uri(), quick()).describe_spec("s").await.unwrap();
+    // The date has a resolution of one second.
+    assert!(started.elapsed() >= Duration::from_millis(900), "waited {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_spent_budget_stops_retrying() {
+    let server = MockServer::start().await;
+    Mock::given(matchers::any()).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    // A budget of 5 pays for exactly one retry, shared by the client's clones.
+    let first = client(&server.uri(), quick().budget(5));
+    let second = first.clone();
+    let error = first.describe_spec("s").await.unwrap_err();
+    assert!(matches!(error, Error::RetriesExhausted { attempts: 2, .. }), "{error:?}");
+    let error = second.describe_spec("s").await.unwrap_err();
+    assert!(matches!(error, Error::RetriesExhausted { attempts: 1, .. }), "{error:?}");
+    assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_call_deadline_covers_its_retries() {
+    let server = MockServer::start().await;
+    Mock::given(matchers::any()).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    let slow_retries = RetryConfig::default().max_attempts(10).initial_backoff(Duration::from_secs(2));
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(server.uri())
+        .retry(slow_retries)
+        .call_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let error = client.describe_spec("s").await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Timeout { message, .. } if message.contains("retries included")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_listing_deadline_ends_the_stream() {
+    let server = MockServer::start().await;
+    Mock::given(matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(100)).set_body_json(json!({
+            "deployments": [deployment_json("d", "n", "deployed")],
+            "deploymentCount": 50, "pageCount": 50, "pageNumber": 1, "pageSize": 1
+        })))
+        .mount(&server)
+        .await;
+    let client = client(&server.uri(), quick());
+    let result: Result<Vec<_>, _> = client
+        .list_deployments()
+        .page_size(1)
+        .timeout(Duration::from_millis(350))
+        .items()
+        .try_collect()
+        .await;
+    assert!(
+        matches!(&result, Err(Error::Timeout { message, .. }) if message.contains("listing")),
+        "{result:?}"
+    );
+    assert!(request_count(&server).await < 10);
+}
+
+/// A server on loopback that answers every connection with `response`, then waits `hold`
+/// before closing. For what wiremock will not do: cut bodies, chunked bodies, stalls.
+async fn raw_server(response: Vec<u8>, hold: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let _ = socket.write_all(&response).await;
+                tokio::time::sleep(hold).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_declared_or_not() {
+    let big = json!({"id": "x".repeat(5000), "metadata": {"name": "n"}}).to_string();
+    let declared = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{big}",
+        big.len()
+    );
+    let chunked = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{big}\r\n0\r\n\r\n",
+        big.len()
+    );
+    for response in [declared, chunked] {
+        let url = raw_server(response.into_bytes(), Duration::ZERO).await;
+        let client = Client::builder().token(TOKEN).base_url(url).max_response_body(1000).build().unwrap();
+        let error = client.describe_spec("s").await.unwrap_err();
+        assert!(matches!(error, Error::ResponseTooLarge { limit: 1000 }), "{error:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_stalls_mid_body_times_out() {
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\": \"s\", ";
+    let url = raw_server(head.as_bytes().to_vec(), Duration::from_secs(30)).await;
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(url)
+        .timeout(Duration::from_millis(300))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let error = client.describe_spec("s").await.unwrap_err();
+    assert!(matches!(error, Error::Timeout { source: Some(_), .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_body_cut_short_is_retried_for_reads() {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"id\"";
+    let url = raw_server(head.as_bytes().to_vec(), Duration::ZERO).await;
+    let error = client(&url, quick().max_attempts(3)).describe_spec("s").await.unwrap_err();
+    assert!(
+        matches!(&error, Error::RetriesExhausted { attempts: 3, last } if matches!(**last, Error::Transport { .. })),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_token_does_not_follow_a_redirect_to_another_host() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(spec_json("s", "n")))
+        .mount(&elsewhere)
+        .await;
+    // 127.0.0.1 and localhost are different hosts to the client.
+    let target = elsewhere.uri().replace("127.0.0.1", "localhost");
+    let origin = MockServer::start().await;
+    Mock::given(matchers::any())
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("location", format!("{target}/v1/apps/specs/s").as_str()),
+        )
+        .mount(&origin)
+        .await;
+    client(&origin.uri(), quick()).describe_spec("s").await.unwrap();
+    let followed = only_request(&elsewhere).await;
+    assert_eq!(header(&followed, "authorization"), None, "the token must stay with its host");
+    assert_eq!(header(&only_request(&origin).await, "authorization"), Some(TOKEN));
+}
