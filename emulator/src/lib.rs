@@ -37,10 +37,17 @@
 //! and error paths. It needs no token and is not part of the published document.
 //!
 //! Values of parameters defined with `hideValue: true` are returned as [`MASK`].
+//!
+//! # Faults
+//!
+//! [`Faults`] replace a share of answers with 429, 503, 500, 502, a dropped connection or a
+//! body cut short, and can add latency, deterministically for a seed; see [`EmulatorBuilder::faults`]
+//! and [`Emulator::set_faults`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod error;
+mod faults;
 mod model;
 mod routes;
 mod store;
@@ -55,6 +62,7 @@ use std::{
 use axum::serve::ListenerExt;
 use tokio::{sync::oneshot, task::JoinHandle};
 
+pub use faults::{Fault, Faults};
 pub use model::MASK;
 
 /// The OpenAPI document the emulator implements.
@@ -75,6 +83,7 @@ pub struct EmulatorBuilder {
     read_only_tokens: Vec<String>,
     deploy_delay: Duration,
     body_limit: usize,
+    faults: Option<Faults>,
 }
 
 impl Default for EmulatorBuilder {
@@ -86,6 +95,7 @@ impl Default for EmulatorBuilder {
             read_only_tokens: Vec::new(),
             deploy_delay: DEFAULT_DEPLOY_DELAY,
             body_limit: DEFAULT_BODY_LIMIT,
+            faults: None,
         }
     }
 }
@@ -130,6 +140,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Injects faults into answers on `/v1`; see [`Faults`]. Off unless set.
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = Some(faults);
+        self
+    }
+
     /// Binds the address and starts serving in the background.
     pub async fn start(self) -> io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
@@ -145,8 +161,9 @@ impl EmulatorBuilder {
             access: routes::Access { full: self.tokens, read_only: self.read_only_tokens },
             body_limit: self.body_limit,
             document,
+            faults: Mutex::new(self.faults.map(faults::Injector::new)),
         });
-        let app = routes::router(state);
+        let app = routes::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         // Responses go out at once on keep-alive connections: no Nagle delay.
         let listener = listener.tap_io(|tcp| {
@@ -160,17 +177,23 @@ impl EmulatorBuilder {
                 tracing::error!("the emulator stopped: {error}");
             }
         });
-        Ok(Emulator { base_url, addr, stop: Some(stop), task: Some(task) })
+        Ok(Emulator { base_url, addr, state, stop: Some(stop), task: Some(task) })
     }
 }
 
 /// A running emulator. Dropping it stops it.
-#[derive(Debug)]
 pub struct Emulator {
     base_url: String,
     addr: SocketAddr,
+    state: routes::AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
 }
 
 impl Emulator {
@@ -192,6 +215,12 @@ impl Emulator {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Switches fault injection on (with new draws from the seed) or off, while it runs.
+    pub fn set_faults(&self, faults: Option<Faults>) {
+        let mut slot = self.state.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = faults.map(faults::Injector::new);
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits until it has

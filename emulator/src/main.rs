@@ -3,7 +3,7 @@
 use std::{net::IpAddr, process::ExitCode, time::Duration};
 
 use clap::Parser;
-use peak_press_apps_emulator::{DEFAULT_BODY_LIMIT, Emulator};
+use peak_press_apps_emulator::{DEFAULT_BODY_LIMIT, Emulator, Fault, Faults};
 
 /// A local emulator of Peak's Press Apps API. Point any client at the printed URL; with no
 /// --token flags, any non-empty token is accepted.
@@ -29,6 +29,19 @@ struct Flags {
     /// The largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// The share (0 to 1) of answers on /v1 replaced by an injected fault.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// The faults to draw from: 429, 503, 500, 502, reset, truncate, panic (all but panic
+    /// unless given).
+    #[arg(long, value_delimiter = ',', value_name = "FAULT")]
+    faults: Vec<Fault>,
+    /// The seed of the fault draws, for runs that repeat.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    /// Latency added to every answer on /v1, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
 }
 
 #[tokio::main]
@@ -41,6 +54,14 @@ async fn main() -> ExitCode {
         .port(flags.port)
         .deploy_delay(Duration::from_millis(flags.deploy_delay_ms))
         .body_limit(flags.body_limit);
+    if flags.fault_rate > 0.0 || flags.latency_ms > 0 {
+        let kinds = if flags.faults.is_empty() { Fault::DEFAULT.to_vec() } else { flags.faults };
+        let faults = Faults::new(flags.fault_rate)
+            .seed(flags.fault_seed)
+            .latency(Duration::from_millis(flags.latency_ms))
+            .kinds(kinds);
+        builder = builder.faults(faults);
+    }
     for token in flags.tokens {
         builder = builder.token(token);
     }

@@ -21,6 +21,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{
     error::{ApiError, ApiResult},
+    faults::{self, FaultSlot},
     model::*,
     store::{ListQuery, Page, SortField, Store},
 };
@@ -38,6 +39,7 @@ pub(crate) struct Shared {
     pub body_limit: usize,
     /// The OpenAPI document as served, naming this emulator as its server.
     pub document: Value,
+    pub faults: FaultSlot,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -70,6 +72,7 @@ pub(crate) fn router(state: AppState) -> Router {
             get(list_deployment_revisions).post(create_deployment_revision),
         )
         .route("/v1/apps/deployments/{deployment_id}/revisions/{revision}", get(describe_deployment_revision))
+        .route_layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
 
     Router::new()
