@@ -142,7 +142,8 @@ async fn exhausted_retries_end_in_the_error_of_the_last_attempt() {
         .retry(persistent().max_attempts(3))
         .build()
         .unwrap();
-    let cases: [(Fault, fn(&Error) -> bool); 5] = [
+    type Expected = fn(&Error) -> bool;
+    let cases: [(Fault, Expected); 5] = [
         (Fault::Unavailable, |e| e.status().is_some_and(|s| s.as_u16() == 503)),
         (Fault::TooManyRequests, |e| e.status().is_some_and(|s| s.as_u16() == 429)),
         (Fault::InternalError, |e| matches!(e, Error::InternalServerError { .. })),
