@@ -275,11 +275,11 @@ pub(crate) fn error_message(status: StatusCode, body: &[u8]) -> String {
         }
         _ => html_title(text),
     };
-    let message = found.unwrap_or_else(|| text.to_owned());
-    if message.trim().is_empty() {
+    let message = one_line(&found.unwrap_or_else(|| text.to_owned()));
+    if message.is_empty() {
         return status.canonical_reason().unwrap_or("no explanation given").to_owned();
     }
-    truncate(message.trim())
+    message
 }
 
 fn html_title(text: &str) -> Option<String> {
@@ -289,10 +289,12 @@ fn html_title(text: &str) -> Option<String> {
     Some(text[start..end].trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-pub(crate) fn truncate(text: &str) -> String {
+/// Text as one line of at most [`MESSAGE_LIMIT`] characters, whatever its layout.
+pub(crate) fn one_line(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match text.char_indices().nth(MESSAGE_LIMIT) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
+        None => text,
     }
 }
 

@@ -19,7 +19,7 @@ use tracing::{Instrument, field};
 
 use crate::{
     Error, Result,
-    error::{error_message, request_id, truncate},
+    error::{error_message, one_line, request_id},
     generated,
     retry::{Budget, RetryConfig},
 };
@@ -254,7 +254,7 @@ async fn map_error(error: progenitor_client::Error, status: Option<StatusCode>) 
         }
         Generated::InvalidResponsePayload(body, why) => Error::Decode {
             status: status.unwrap_or(StatusCode::OK),
-            message: format!("{why}; the body began: {}", truncate(&String::from_utf8_lossy(&body))),
+            message: format!("{why}; the body began: {}", one_line(&String::from_utf8_lossy(&body))),
         },
         Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
             e.into()
