@@ -77,7 +77,7 @@ pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stag
 pub use deployments::{DeploymentQuery, ListDeploymentRevisions, ListDeployments, RevisionQuery};
 pub use error::{Error, Result};
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus};
-pub use pagination::Page;
+pub use pagination::{DEFAULT_CONCURRENCY, Page};
 pub use retry::RetryConfig;
 pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
 

@@ -6,6 +6,12 @@
 //! the first empty page, and refuses to go on when the reported page count grows far beyond what
 //! the first page said, so a server that misreports cannot keep it looping.
 //!
+//! Once the first page has told how many there are, later pages are fetched
+//! [`DEFAULT_CONCURRENCY`] at a time (see [`Paginator::concurrency`]): a long listing costs about
+//! `pages / concurrency` round trips instead of `pages`. Items still come out in order, at most
+//! that many pages are held in memory, each page's call has its own retries, and dropping the
+//! stream cancels what is in flight.
+//!
 //! ```no_run
 //! # async fn example(client: peak_press_apps::Client) -> peak_press_apps::Result<()> {
 //! use futures::TryStreamExt;
@@ -29,15 +35,18 @@ use std::{
 };
 
 use futures::{
-    StreamExt, TryStreamExt,
+    FutureExt, StreamExt, TryStreamExt,
     future::BoxFuture,
-    stream::{self, BoxStream},
+    stream::{self, BoxStream, FuturesOrdered},
 };
 
 use crate::{Client, Error, Result};
 
 /// The largest page the service serves.
 pub const MAX_PAGE_SIZE: u64 = 1000;
+
+/// How many pages a listing fetches at once unless told otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// One page of a listing, with the counts the service reported.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,12 +151,20 @@ pub struct Paginator<'c, Q> {
     pub(crate) query: Q,
     page_size: Option<u64>,
     timeout: Option<Duration>,
+    concurrency: usize,
     invalid: Option<String>,
 }
 
 impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
     pub(crate) fn new(client: &'c Client, query: Q) -> Self {
-        Self { client, query, page_size: None, timeout: None, invalid: None }
+        Self {
+            client,
+            query,
+            page_size: None,
+            timeout: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            invalid: None,
+        }
     }
 
     /// Remembers the first broken rule; it is reported when the listing runs.
@@ -183,6 +200,16 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
         self
     }
 
+    /// How many pages may be fetched at once after the first ([`DEFAULT_CONCURRENCY`] unless
+    /// set); 1 fetches one page after another. At most this many pages are held in memory.
+    pub fn concurrency(mut self, pages: usize) -> Self {
+        if pages == 0 {
+            return self.reject(Error::invalid("a listing fetches at least one page at a time"));
+        }
+        self.concurrency = pages;
+        self
+    }
+
     /// A deadline for the whole listing, counted from its first request: once it passes, the
     /// stream ends with [`Error::Timeout`]. Each page's call keeps its own timeouts and retries.
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -206,50 +233,52 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
         self.query.fetch(self.client, number, self.page_size).await
     }
 
-    /// Every page in turn, from the first to the last the service reports. Dropping the
-    /// stream cancels the request in flight.
+    /// Every page in turn, from the first to the last the service reports. Once the first page
+    /// tells how many there are, up to [`concurrency`](Self::concurrency) pages are fetched at a
+    /// time; they still come out in order, and no more than that many are held at once. Dropping
+    /// the stream cancels the requests in flight.
     pub fn pages(self) -> BoxStream<'c, Result<Page<Q::Item>>> {
         if let Err(error) = self.check() {
             return stream::once(async { Err(error) }).boxed();
         }
-        struct Cursor {
-            next: u64,
-            bound: Option<u64>,
-            deadline: Option<Instant>,
-            done: bool,
-        }
-        let start = Cursor { next: 1, bound: None, deadline: None, done: false };
-        let Self { client, query, page_size, timeout, .. } = self;
+        let Self { client, query, page_size, timeout, concurrency, .. } = self;
+        let start = Cursor {
+            next: 1,
+            planned: 1,
+            bound: None,
+            deadline: timeout.map(|limit| (limit, None)),
+            in_flight: FuturesOrdered::new(),
+            done: false,
+        };
         stream::try_unfold(start, move |mut cursor| {
             let query = query.clone();
             async move {
                 if cursor.done {
                     return Ok(None);
                 }
-                let fetch = query.fetch(client, cursor.next, page_size);
-                let page = match timeout {
-                    None => fetch.await?,
-                    Some(limit) => {
-                        let deadline = *cursor.deadline.get_or_insert_with(|| Instant::now() + limit);
-                        tokio::time::timeout_at(deadline.into(), fetch).await.map_err(|_| {
-                            Error::Timeout {
-                                message: format!("the listing did not finish within {limit:?}"),
-                                source: None,
-                            }
-                        })??
-                    }
-                };
+                while cursor.in_flight.len() < concurrency && cursor.next <= cursor.planned {
+                    let number = cursor.next;
+                    let fetch = query.fetch(client, number, page_size);
+                    cursor.in_flight.push_back(async move { (number, fetch.await) }.boxed());
+                    cursor.next += 1;
+                }
+                let Some((number, page)) = cursor.next_in_order().await? else { return Ok(None) };
+                let page = page?;
                 let bound = *cursor.bound.get_or_insert_with(|| page_bound(page.page_count));
                 if page.page_count > bound {
                     return Err(Error::Pagination {
                         message: format!(
-                            "page {} reports {} pages, beyond the bound of {bound} set by the first page",
-                            cursor.next, page.page_count
+                            "page {number} reports {} pages, beyond the bound of {bound} set by the first page",
+                            page.page_count
                         ),
                     });
                 }
-                cursor.done = page.items.is_empty() || cursor.next >= page.page_count;
-                cursor.next += 1;
+                cursor.planned = page.page_count;
+                if page.items.is_empty() || number >= page.page_count {
+                    cursor.done = true;
+                    // Pages past the end that were already asked for are not needed.
+                    cursor.in_flight = FuturesOrdered::new();
+                }
                 Ok(Some((page, cursor)))
             }
         })
@@ -259,6 +288,31 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
     /// Every item of every page, in order, as one stream.
     pub fn items(self) -> BoxStream<'c, Result<Q::Item>> {
         self.pages().map_ok(|page| stream::iter(page.items.into_iter().map(Ok))).try_flatten().boxed()
+    }
+}
+
+/// Where a listing is: which pages are asked for, and which are in flight.
+struct Cursor<'c, T> {
+    next: u64,
+    /// The last page to ask for, as the latest page reported.
+    planned: u64,
+    bound: Option<u64>,
+    /// The listing's time limit, and the instant it runs out once the first request is made.
+    deadline: Option<(Duration, Option<Instant>)>,
+    in_flight: FuturesOrdered<BoxFuture<'c, (u64, Result<Page<T>>)>>,
+    done: bool,
+}
+
+impl<T> Cursor<'_, T> {
+    /// The next page in order, within the listing's deadline.
+    async fn next_in_order(&mut self) -> Result<Option<(u64, Result<Page<T>>)>> {
+        let Some((limit, at)) = &mut self.deadline else { return Ok(self.in_flight.next().await) };
+        let deadline = *at.get_or_insert_with(|| Instant::now() + *limit);
+        let limit = *limit;
+        tokio::time::timeout_at(deadline.into(), self.in_flight.next()).await.map_err(|_| Error::Timeout {
+            message: format!("the listing did not finish within {limit:?}"),
+            source: None,
+        })
     }
 }
 

@@ -7,6 +7,15 @@ use common::*;
 use futures::TryStreamExt;
 use peak_press_apps::{DeploymentStatus, Error};
 use serde_json::{Value, json};
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers};
 
 /// Serves `total` deployments in pages of the requested size, with `page_count` computed by
@@ -41,6 +50,7 @@ async fn items_stream_every_page_in_order_keeping_filters() {
         .status(DeploymentStatus::Deployed)
         .name("name")
         .page_size(5)
+        .concurrency(1)
         .items()
         .map_ok(|d| d.id)
         .try_collect()
@@ -79,9 +89,18 @@ async fn an_empty_listing_with_page_count_zero_ends_at_once() {
 async fn an_empty_page_ends_the_listing_even_if_page_count_says_more() {
     let (server, client) = server_and_client().await;
     serve_deployments(&server, 4, |_, _| 50).await;
-    let items: Vec<_> = client.list_deployments().page_size(2).items().try_collect().await.unwrap();
+    let items: Vec<_> =
+        client.list_deployments().page_size(2).concurrency(1).items().try_collect().await.unwrap();
     assert_eq!(items.len(), 4);
     assert_eq!(server.received_requests().await.unwrap().len(), 3, "two full pages and one empty");
+    // Fetching ahead may ask for a few pages past an end the service did not announce.
+    server.reset().await;
+    serve_deployments(&server, 4, |_, _| 50).await;
+    let items: Vec<_> =
+        client.list_deployments().page_size(2).concurrency(4).items().try_collect().await.unwrap();
+    assert_eq!(items.len(), 4);
+    // Page 3 is the empty one; at most concurrency - 1 pages past it were already asked for.
+    assert!(server.received_requests().await.unwrap().len() <= 3 + (4 - 1));
 }
 
 #[tokio::test]
@@ -148,4 +167,130 @@ async fn revisions_and_releases_stream_from_their_own_keys() {
     assert_eq!(revisions.iter().map(|r| r.revision).collect::<Vec<_>>(), [2, 1]);
     let releases: Vec<_> = client.list_spec_releases("s1").items().try_collect().await.unwrap();
     assert_eq!(releases[0].id, "r2");
+}
+
+#[tokio::test]
+async fn prefetched_pages_come_out_in_order_and_are_fetched_once() {
+    let (server, client) = server_and_client().await;
+    serve_deployments(&server, 97, |honest, _| honest).await;
+    for concurrency in [1, 2, 3, 8, 50] {
+        server.reset().await;
+        serve_deployments(&server, 97, |honest, _| honest).await;
+        let ids: Vec<String> = client
+            .list_deployments()
+            .page_size(10)
+            .concurrency(concurrency)
+            .items()
+            .map_ok(|d| d.id)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(ids, (0..97).map(|i| format!("d{i}")).collect::<Vec<_>>(), "concurrency {concurrency}");
+        let mut pages: Vec<u64> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.url.query_pairs().find(|(k, _)| k == "pageNumber").unwrap().1.parse().unwrap())
+            .collect();
+        pages.sort();
+        assert_eq!(pages, (1..=10).collect::<Vec<_>>(), "each page once, none past the end");
+    }
+    let error = client.list_deployments().concurrency(0).page(1).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidRequest { .. }));
+}
+
+/// A loopback server that serves `total` deployments in pages of 10, holding each answer for
+/// `hold`, and records how many requests it handled at once at most.
+async fn counting_server(
+    total: u64,
+    hold: std::time::Duration,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (now, most, served) =
+        (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (now2, most2, served2) = (now.clone(), most.clone(), served.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let (now, most, served) = (now2.clone(), most2.clone(), served2.clone());
+            tokio::spawn(async move {
+                loop {
+                    let mut request = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let line =
+                        String::from_utf8_lossy(&request).lines().next().unwrap_or_default().to_owned();
+                    let number: u64 = line
+                        .split(['?', '&', ' '])
+                        .find_map(|part| part.strip_prefix("pageNumber="))
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(1);
+                    most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(hold).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    served.fetch_add(1, Ordering::SeqCst);
+                    let first = (number - 1) * 10;
+                    let items: Vec<Value> = (first..total.min(first + 10))
+                        .map(|i| deployment_json(&format!("d{i}"), "n", "deployed"))
+                        .collect();
+                    let body = json!({"deployments": items, "deploymentCount": total,
+                        "pageCount": total.div_ceil(10), "pageNumber": number, "pageSize": 10})
+                    .to_string();
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if socket.write_all(head.as_bytes()).await.is_err()
+                        || socket.write_all(body.as_bytes()).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, most, served)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefetch_keeps_to_its_concurrency() {
+    for concurrency in [1, 3, 6] {
+        let (url, most, _) = counting_server(200, std::time::Duration::from_millis(30)).await;
+        let client = peak_press_apps::Client::builder().token(TOKEN).base_url(url).build().unwrap();
+        let items: Vec<_> = client
+            .list_deployments()
+            .page_size(10)
+            .concurrency(concurrency)
+            .items()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 200);
+        let seen = most.load(Ordering::SeqCst);
+        assert!(seen <= concurrency, "{seen} requests at once with a concurrency of {concurrency}");
+        if concurrency > 1 {
+            assert!(seen > 1, "pages were fetched ahead");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_stream_stops_the_fetching() {
+    let (url, _, served) = counting_server(1000, std::time::Duration::from_millis(50)).await;
+    let client = peak_press_apps::Client::builder().token(TOKEN).base_url(url).build().unwrap();
+    let mut items = client.list_deployments().page_size(10).concurrency(4).items();
+    for _ in 0..10 {
+        items.try_next().await.unwrap().unwrap();
+    }
+    drop(items);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let fetched = served.load(Ordering::SeqCst);
+    assert!(fetched <= 1 + 4, "{fetched} of 100 pages were served after the stream was dropped");
 }
