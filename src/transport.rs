@@ -137,9 +137,14 @@ impl ClientHooks<Transport> for generated::Client {
 }
 
 /// The response with a body that fails once it goes over `limit`: a body declared larger fails
-/// at once, and one of unknown length is never buffered past the limit.
+/// at once, and one of unknown length is never buffered past the limit. A body whose declared
+/// length is within the limit is left alone: the HTTP stack holds it to that length.
 fn capped(response: reqwest::Response, limit: u64) -> reqwest::Response {
-    let declared_too_large = response.content_length().is_some_and(|length| length > limit);
+    let declared = response.content_length();
+    if declared.is_some_and(|length| length <= limit) {
+        return response;
+    }
+    let declared_too_large = declared.is_some();
     let mut parts = http::Response::builder().status(response.status()).version(response.version());
     if let Some(headers) = parts.headers_mut() {
         *headers = response.headers().clone();

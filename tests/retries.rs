@@ -234,6 +234,7 @@ async fn a_listing_deadline_ends_the_stream() {
     let result: Result<Vec<_>, _> = client
         .list_deployments()
         .page_size(1)
+        .concurrency(1)
         .timeout(Duration::from_millis(350))
         .items()
         .try_collect()

@@ -333,14 +333,33 @@ fn sort_key(key: &str, fields: &[(&str, SortField)]) -> ApiResult<(SortField, bo
     Ok((field, descending))
 }
 
-fn page_json<T: Serialize>(items_key: &str, count_key: &str, page: Page<T>) -> Json<Value> {
-    let mut body = serde_json::Map::new();
-    body.insert(items_key.into(), json!(page.items));
-    body.insert(count_key.into(), json!(page.total));
-    body.insert("pageCount".into(), json!(page.page_count));
-    body.insert("pageNumber".into(), json!(page.page_number));
-    body.insert("pageSize".into(), json!(page.page_size));
-    Json(Value::Object(body))
+/// A page as the service answers it: the items under `items_key`, their total under
+/// `count_key`, and the page counts. Serialized directly, without an intermediate JSON tree.
+struct PageBody<T> {
+    items_key: &'static str,
+    count_key: &'static str,
+    page: Page<T>,
+}
+
+impl<T: Serialize> Serialize for PageBody<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(5))?;
+        map.serialize_entry(self.items_key, &self.page.items)?;
+        map.serialize_entry(self.count_key, &self.page.total)?;
+        map.serialize_entry("pageCount", &self.page.page_count)?;
+        map.serialize_entry("pageNumber", &self.page.page_number)?;
+        map.serialize_entry("pageSize", &self.page.page_size)?;
+        map.end()
+    }
+}
+
+fn page_json<T: Serialize>(
+    items_key: &'static str,
+    count_key: &'static str,
+    page: Page<T>,
+) -> Json<PageBody<T>> {
+    Json(PageBody { items_key, count_key, page })
 }
 
 fn created(body: Value) -> Response {
@@ -349,7 +368,10 @@ fn created(body: Value) -> Response {
 
 // ---- Specs ----
 
-async fn list_specs(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+async fn list_specs(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<PageBody<SpecOut>>> {
     let listing =
         Listing { statuses: Some(SPEC_STATUSES), sort_fields: ALL_FIELDS, spec_filters: true, name: true };
     let query = parse_listing(raw, &listing)?;
@@ -430,7 +452,7 @@ async fn list_spec_releases(
     State(state): State<AppState>,
     Params(spec_id): Params<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PageBody<ReleaseOut>>> {
     let listing = Listing { statuses: None, sort_fields: HISTORY_FIELDS, spec_filters: false, name: false };
     let query = parse_listing(raw, &listing)?;
     let page = state.store().list_releases(&spec_id, &query)?;
@@ -439,7 +461,10 @@ async fn list_spec_releases(
 
 // ---- Deployments ----
 
-async fn list_deployments(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+async fn list_deployments(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<PageBody<DeploymentOut>>> {
     let listing = Listing {
         statuses: Some(DEPLOYMENT_STATUSES),
         sort_fields: ALL_FIELDS,
@@ -510,7 +535,7 @@ async fn list_deployment_revisions(
     State(state): State<AppState>,
     Params(deployment_id): Params<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PageBody<RevisionOut>>> {
     let listing = Listing {
         statuses: Some(REVISION_STATUSES),
         sort_fields: HISTORY_FIELDS,

@@ -128,11 +128,22 @@ pub struct Store {
     last_stamp_ms: i64,
     specs: HashMap<String, Spec>,
     deployments: HashMap<String, Deployment>,
+    /// Ids in creation order, which is also `createdAt` order: listings in the default order
+    /// walk these instead of sorting.
+    spec_order: Vec<String>,
+    deployment_order: Vec<String>,
 }
 
 impl Store {
     pub fn new(deploy_delay: Duration) -> Self {
-        Self { deploy_delay, last_stamp_ms: 0, specs: HashMap::new(), deployments: HashMap::new() }
+        Self {
+            deploy_delay,
+            last_stamp_ms: 0,
+            specs: HashMap::new(),
+            deployments: HashMap::new(),
+            spec_order: Vec::new(),
+            deployment_order: Vec::new(),
+        }
     }
 
     /// A creation time later than every earlier one, so "newest first" is a strict order.
@@ -163,8 +174,11 @@ impl Store {
                 _ => {}
             }
         }
-        for id in gone {
-            self.deployments.remove(&id);
+        if !gone.is_empty() {
+            for id in &gone {
+                self.deployments.remove(id);
+            }
+            self.deployment_order.retain(|id| !gone.contains(id));
         }
     }
 
@@ -235,6 +249,7 @@ impl Store {
             releases: vec![release],
         };
         self.specs.insert(id.clone(), record);
+        self.spec_order.push(id.clone());
         Ok(id)
     }
 
@@ -243,14 +258,29 @@ impl Store {
     }
 
     pub fn list_specs(&self, query: &ListQuery) -> Page<SpecOut> {
-        let matching = self.specs.values().filter(|spec| {
-            (query.statuses.is_empty() || query.statuses.contains(&spec.status.as_str()))
-                && (query.scopes.is_empty() || query.scopes.contains(&spec.scope))
-                && query.featured.is_none_or(|f| f == spec.featured)
-                && prefix_matches(&query.name, Some(&spec.metadata.name))
-                && prefix_matches(&query.title, spec.metadata.title.as_ref())
-        });
-        paginate(matching.collect(), query, |s| &s.metadata, |s| &s.id).map(spec_out)
+        let filtered = !query.statuses.is_empty()
+            || !query.scopes.is_empty()
+            || query.featured.is_some()
+            || query.name.is_some()
+            || query.title.is_some();
+        // Candidates are ids: a spec is read only to filter, to sort other than by creation
+        // time, or to be answered, so a plain listing reads just its page.
+        let ids: Vec<&String> = self
+            .spec_order
+            .iter()
+            .filter(|id| {
+                if !filtered {
+                    return true;
+                }
+                let spec = &self.specs[*id];
+                (query.statuses.is_empty() || query.statuses.contains(&spec.status.as_str()))
+                    && (query.scopes.is_empty() || query.scopes.contains(&spec.scope))
+                    && query.featured.is_none_or(|f| f == spec.featured)
+                    && prefix_matches(&query.name, Some(&spec.metadata.name))
+                    && prefix_matches(&query.title, spec.metadata.title.as_ref())
+            })
+            .collect();
+        paginate(ids, query, |id| &self.specs[id].metadata, |id| id).map(|id| spec_out(&self.specs[id]))
     }
 
     pub fn update_spec(&mut self, id: &str, update: SpecUpdate) -> ApiResult<SpecOut> {
@@ -298,6 +328,7 @@ impl Store {
             )));
         }
         self.specs.remove(id);
+        self.spec_order.retain(|kept| kept != id);
         Ok(())
     }
 
@@ -381,6 +412,7 @@ impl Store {
             pending: Some(Pending::Deployed(Instant::now() + self.deploy_delay)),
         };
         self.deployments.insert(id.clone(), deployment);
+        self.deployment_order.push(id.clone());
         Ok(id)
     }
 
@@ -389,11 +421,22 @@ impl Store {
     }
 
     pub fn list_deployments(&self, query: &ListQuery) -> Page<DeploymentOut> {
-        let matching = self.deployments.values().filter(|d| {
-            (query.statuses.is_empty() || query.statuses.contains(&d.status.as_str()))
-                && prefix_matches(&query.name, Some(&d.metadata.name))
-        });
-        paginate(matching.collect(), query, |d| &d.metadata, |d| &d.id).map(deployment_out)
+        let filtered = !query.statuses.is_empty() || query.name.is_some();
+        // As in list_specs: a plain listing reads just its page.
+        let ids: Vec<&String> = self
+            .deployment_order
+            .iter()
+            .filter(|id| {
+                if !filtered {
+                    return true;
+                }
+                let deployment = &self.deployments[*id];
+                (query.statuses.is_empty() || query.statuses.contains(&deployment.status.as_str()))
+                    && prefix_matches(&query.name, Some(&deployment.metadata.name))
+            })
+            .collect();
+        paginate(ids, query, |id| &self.deployments[id].metadata, |id| id)
+            .map(|id| deployment_out(&self.deployments[id]))
     }
 
     pub fn update_deployment(
@@ -751,6 +794,8 @@ impl Sortable for (&String, &String) {
 }
 
 /// Sorts by the query's keys (newest first when none), ties broken by id, and cuts one page.
+/// `items` come in creation order, which is `createdAt` order since creation times strictly
+/// increase, so sorting by creation time alone needs no sort.
 fn paginate<'a, T, S: Sortable>(
     mut items: Vec<&'a T>,
     query: &ListQuery,
@@ -759,16 +804,20 @@ fn paginate<'a, T, S: Sortable>(
 ) -> Page<&'a T> {
     let default = [(SortField::CreatedAt, true)];
     let keys = if query.sort.is_empty() { &default[..] } else { &query.sort[..] };
-    items.sort_by(|a, b| {
-        let (fa, fb) = (fields(a), fields(b));
-        keys.iter()
-            .map(|&(field, descending)| {
-                let order = fa.field(field).cmp(&fb.field(field));
-                if descending { order.reverse() } else { order }
-            })
-            .find(|o| *o != Ordering::Equal)
-            .unwrap_or_else(|| id(a).cmp(id(b)))
-    });
+    match keys {
+        [(SortField::CreatedAt, true)] => items.reverse(),
+        [(SortField::CreatedAt, false)] => {}
+        _ => items.sort_by(|a, b| {
+            let (fa, fb) = (fields(a), fields(b));
+            keys.iter()
+                .map(|&(field, descending)| {
+                    let order = fa.field(field).cmp(&fb.field(field));
+                    if descending { order.reverse() } else { order }
+                })
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or_else(|| id(a).cmp(id(b)))
+        }),
+    }
     let total = items.len() as u64;
     let start = query.page_size.saturating_mul(query.page_number - 1);
     let items = items
