@@ -11,7 +11,7 @@
 //! - a required property with a default (such as `NewSpec.kind`) is no longer required, so the
 //!   generated builder fills it in; the field is not optional in Rust and is always sent.
 
-use std::{env, fs, panic, path::Path, str::FromStr};
+use std::{env, fs, panic, path::Path, str::FromStr, time::Instant};
 
 use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, StatusCode, Type};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
@@ -42,12 +42,19 @@ fn main() {
     keep_success_responses(&mut document);
     default_required_properties(&mut document);
 
+    let started = Instant::now();
     let code = match generate(&document) {
         Ok(code) => code,
         Err(why) => fail(&format!("progenitor rejected {DOCUMENT}{}: {why}", culprit(&document))),
     };
-    let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("codegen.rs");
+    let generation = started.elapsed();
+    let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let out = Path::new(&out_dir).join("codegen.rs");
     fs::write(&out, code).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+    // For the benchmark suite, which reports what generation costs.
+    let timing = Path::new(&out_dir).join("codegen-micros.txt");
+    fs::write(&timing, generation.as_micros().to_string())
+        .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", timing.display())));
 }
 
 fn fail(message: &str) -> ! {

@@ -1,0 +1,480 @@
+//! The benchmark suite. Run it with `.ci/bench`, which sets up the official Python SDK and prism
+//! for the comparisons that need them; `cargo bench --bench suite` alone runs the rest.
+//!
+//! Every figure is measured side by side with its baseline in the same run and reported as a
+//! ratio; absolute times depend on the machine, which the report describes. The report is
+//! printed and written to `target/benchmark-report.md`.
+
+use std::{
+    fmt::Write as _,
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use futures::TryStreamExt;
+use peak_press_apps::{
+    Client, RetryConfig,
+    types::{NewSpec, NewSpecMetadata, ReleaseInput, Spec},
+};
+use peak_press_apps_emulator::{Emulator, Faults};
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers};
+
+const CHILD_FLAG: &str = "--stream-child";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == CHILD_FLAG) {
+        stream_child(&args[at + 1], args[at + 2].parse().unwrap());
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut report = String::new();
+    writeln!(report, "# Benchmark report\n\n{}\n", machine()).unwrap();
+    runtime.block_on(async {
+        overhead(&mut report).await;
+        listing_with_latency(&mut report).await;
+        python_sdk(&mut report).await;
+        memory(&mut report).await;
+        server_load(&mut report).await;
+    });
+    build_cost(&mut report);
+    println!("{report}");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/benchmark-report.md");
+    let path = std::env::var("BENCH_REPORT").unwrap_or_else(|_| path.to_owned());
+    if let Err(error) = std::fs::write(&path, &report) {
+        eprintln!("could not write {path}: {error}");
+    }
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']));
+    let memory = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let total = memory.lines().find_map(|l| l.strip_prefix("MemTotal:")).map(str::trim);
+    format!(
+        "Machine: {} logical CPUs ({}), {} of memory, {} {}; release build; client, emulator and load \
+         generator share the machine over loopback.",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        model.unwrap_or("unknown CPU"),
+        total.unwrap_or("unknown"),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+    )
+}
+
+fn spec(name: &str) -> peak_press_apps::types::builder::NewSpec {
+    NewSpec::builder()
+        .metadata(
+            NewSpecMetadata::builder()
+                .name(name)
+                .summary("A spec for benchmarks")
+                .title(Some(format!("Title {name}"))),
+        )
+        .release(ReleaseInput::builder().version("1.0.0").notes("first"))
+        .config(vec![])
+}
+
+fn client(url: &str) -> Client {
+    Client::builder().token("bench").base_url(url).retry(RetryConfig::disabled()).build().unwrap()
+}
+
+/// An emulator holding `specs` specs.
+async fn emulator_with(specs: usize) -> (Emulator, Client) {
+    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    let client = client(emulator.base_url());
+    for batch in (0..specs).collect::<Vec<_>>().chunks(64) {
+        let creates = batch.iter().map(|i| client.create_spec(spec(&format!("spec-{i:07}"))).send());
+        for created in futures::future::join_all(creates).await {
+            created.unwrap();
+        }
+    }
+    (emulator, client)
+}
+
+/// Streams every spec in pages of `page_size`, checks there are `expected`, and returns how long
+/// it took.
+async fn time_listing(client: &Client, page_size: u64, concurrency: usize, expected: u64) -> Duration {
+    let started = Instant::now();
+    let count = client
+        .list_specs()
+        .page_size(page_size)
+        .concurrency(concurrency)
+        .items()
+        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+        .await
+        .unwrap();
+    assert_eq!(count, expected);
+    started.elapsed()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+/// Section 1: What the client adds to a call, against a raw reqwest GET decoded with serde_json.
+async fn overhead(report: &mut String) {
+    let (emulator, client) = emulator_with(1).await;
+    let id = client.list_specs().page(1).await.unwrap().items[0].id.clone();
+    let raw = reqwest::Client::new();
+    let url = format!("{}/v1/apps/specs/{id}", emulator.base_url());
+    let raw_call = || async {
+        let bytes =
+            raw.get(&url).header("authorization", "bench").send().await.unwrap().bytes().await.unwrap();
+        serde_json::from_slice::<Spec>(&bytes).unwrap()
+    };
+    for _ in 0..200 {
+        raw_call().await;
+        client.describe_spec(&id).await.unwrap();
+    }
+    let (mut ours, mut baseline) = (Vec::new(), Vec::new());
+    // Alternating rounds, so drift in the machine's speed falls on both sides alike.
+    for _ in 0..10 {
+        for _ in 0..200 {
+            let started = Instant::now();
+            raw_call().await;
+            baseline.push(started.elapsed());
+        }
+        for _ in 0..200 {
+            let started = Instant::now();
+            client.describe_spec(&id).await.unwrap();
+            ours.push(started.elapsed());
+        }
+    }
+    let (ours, baseline) = (median(ours), median(baseline));
+    writeln!(
+        report,
+        "## 1. Per-call overhead\n\n`describe_spec` through the client against a raw reqwest GET of the same URL \
+         decoded into the same type with serde_json; 2,000 calls each, alternating rounds, medians.\n\n\
+         | | median per call |\n|---|---|\n| raw reqwest + serde_json (baseline) | {} |\n| peak-press-apps | {} |\n\n\
+         **Ratio: {:.2}** (target: within 1.10)\n",
+        us(baseline),
+        us(ours),
+        ours.as_secs_f64() / baseline.as_secs_f64()
+    )
+    .unwrap();
+}
+
+/// Section 2: 10,000 items in pages of 100 with 20 ms of latency per request: sequential, then
+/// prefetch at several concurrencies, against the floor of round trips.
+async fn listing_with_latency(report: &mut String) {
+    let (emulator, client) = emulator_with(10_000).await;
+    let latency = Duration::from_millis(20);
+    emulator.set_faults(Some(Faults::new(0.0).latency(latency)));
+    writeln!(
+        report,
+        "## 2. Listing 10,000 items with 20 ms latency\n\n100 pages of 100 from the emulator, which adds 20 ms to \
+         every answer. The floor is `ceil(100 / concurrency)` round trips of 20 ms; the first page must come \
+         alone before the count is known, so the best possible is one round trip more.\n\n\
+         | concurrency | time | floor | ratio to floor |\n|---|---|---|---|"
+    )
+    .unwrap();
+    for concurrency in [1, 2, 4, 8, 16] {
+        let elapsed = time_listing(&client, 100, concurrency, 10_000).await;
+        let floor = latency * 100u32.div_ceil(concurrency as u32);
+        let default = if concurrency == peak_press_apps::DEFAULT_CONCURRENCY { " (default)" } else { "" };
+        writeln!(
+            report,
+            "| {concurrency}{default} | {} | {} | {:.2} |",
+            ms(elapsed),
+            ms(floor),
+            elapsed.as_secs_f64() / floor.as_secs_f64()
+        )
+        .unwrap();
+    }
+    writeln!(report, "\nTarget: within 1.3 of the floor at the default concurrency.\n").unwrap();
+}
+
+/// Section 3: The same listing through the official Python SDK against the client.
+async fn python_sdk(report: &mut String) {
+    writeln!(report, "## 3. Against the official Python SDK\n").unwrap();
+    let Ok(python) = std::env::var("PEAK_SDK_PYTHON") else {
+        writeln!(
+            report,
+            "Skipped: set PEAK_SDK_PYTHON (`.ci/bench` does) to a Python with peak-sdk 1.29.0.\n"
+        )
+        .unwrap();
+        return;
+    };
+    let (emulator, client) = emulator_with(10_000).await;
+    writeln!(
+        report,
+        "10,000 specs in pages of 100 from the emulator; the SDK iterates `list_specs(page_size=100)`, the client \
+         streams `list_specs().page_size(100).items()`. Session set-up is not timed.\n\n\
+         | latency | Python SDK | client, sequential | ratio | client, concurrency 4 | ratio |\n|---|---|---|---|---|---|"
+    )
+    .unwrap();
+    for latency in [Duration::ZERO, Duration::from_millis(20)] {
+        emulator.set_faults(if latency.is_zero() { None } else { Some(Faults::new(0.0).latency(latency)) });
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python/sdk_listing.py");
+        let base_url = emulator.base_url().to_owned();
+        let python = python.clone();
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new(python).arg(script).arg(base_url).arg("100").output()
+        })
+        .await
+        .unwrap()
+        .expect("python starts");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let Ok(result) = serde_json::from_str::<Value>(stdout.lines().last().unwrap_or_default()) else {
+            writeln!(
+                report,
+                "| {} | failed: {} | | | | |",
+                ms(latency),
+                String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or_default()
+            )
+            .unwrap();
+            continue;
+        };
+        assert_eq!(result["items"], 10_000);
+        let sdk = Duration::from_secs_f64(result["seconds"].as_f64().unwrap());
+        let mut ours = Vec::new();
+        for concurrency in [1, 4] {
+            ours.push(time_listing(&client, 100, concurrency, 10_000).await);
+        }
+        writeln!(
+            report,
+            "| {} | {} | {} | {:.1}× faster | {} | {:.1}× faster |",
+            ms(latency),
+            ms(sdk),
+            ms(ours[0]),
+            sdk.as_secs_f64() / ours[0].as_secs_f64(),
+            ms(ours[1]),
+            sdk.as_secs_f64() / ours[1].as_secs_f64()
+        )
+        .unwrap();
+    }
+    writeln!(report).unwrap();
+}
+
+/// A server that makes up any page of a listing of specs without storing them.
+async fn synthetic_listing(total: u64) -> MockServer {
+    let server = MockServer::builder().disable_request_recording().start().await;
+    Mock::given(matchers::path("/v1/apps/specs/"))
+        .respond_with(move |request: &Request| {
+            let query: std::collections::HashMap<_, _> = request.url.query_pairs().into_owned().collect();
+            let size: u64 = query.get("pageSize").and_then(|s| s.parse().ok()).unwrap_or(25);
+            let number: u64 = query.get("pageNumber").and_then(|s| s.parse().ok()).unwrap_or(1);
+            let first = (number - 1) * size;
+            let specs: Vec<Value> = (first..total.min(first + size))
+                .map(|i| json!({"id": format!("{i:032x}"), "kind": "app", "metadata": {"name": format!("spec-{i}"), "summary": "s", "status": "available"}}))
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({
+                "specs": specs, "specCount": total, "pageCount": total.div_ceil(size), "pageNumber": number, "pageSize": size
+            }))
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+/// In a child process: streams every spec of `url` and prints the count and the peak resident
+/// memory.
+fn stream_child(url: &str, expected: u64) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(time_listing(&client(url), 1000, peak_press_apps::DEFAULT_CONCURRENCY, expected));
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .map(|v| v.trim().trim_end_matches(" kB").trim().to_owned());
+    println!("{}", json!({"items": expected, "peak_kb": peak.and_then(|p| p.parse::<u64>().ok())}));
+}
+
+/// Section 4: Peak memory while streaming 1,000,000 items against streaming 10,000.
+async fn memory(report: &mut String) {
+    writeln!(
+        report,
+        "## 4. Memory while streaming\n\nEach listing streamed by `items()` (pages of 1,000, default concurrency) in \
+         a child process of its own, from a server that makes the pages up; peak resident memory of the child \
+         (VmHWM).\n\n| items | peak resident memory |\n|---|---|"
+    )
+    .unwrap();
+    let mut peaks = Vec::new();
+    for total in [10_000u64, 1_000_000] {
+        let server = synthetic_listing(total).await;
+        let exe = std::env::current_exe().unwrap();
+        let uri = server.uri();
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new(exe).arg(CHILD_FLAG).arg(uri).arg(total.to_string()).output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+            .unwrap_or_else(|_| panic!("child failed: {}", String::from_utf8_lossy(&output.stderr)));
+        let peak = result["peak_kb"].as_u64().unwrap_or(0);
+        peaks.push(peak as f64);
+        writeln!(report, "| {total} | {:.1} MiB |", peak as f64 / 1024.0).unwrap();
+    }
+    writeln!(report, "\n**Ratio 1,000,000 / 10,000: {:.2}** (flat is 1)\n", peaks[1] / peaks[0]).unwrap();
+}
+
+struct Load {
+    requests: usize,
+    elapsed: Duration,
+    sorted: Vec<Duration>,
+    errors: usize,
+}
+
+/// `workers` concurrent keep-alive clients calling `url` for `duration`.
+async fn load(url: &str, workers: usize, duration: Duration) -> Load {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let tasks = (0..workers).map(|_| {
+        let (http, url) = (http.clone(), url.to_owned());
+        tokio::spawn(async move {
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            while started.elapsed() < duration {
+                let sent = Instant::now();
+                match http.get(&url).header("authorization", "bench").send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        })
+    });
+    let mut sorted = Vec::new();
+    let mut errors = 0;
+    for task in futures::future::join_all(tasks).await {
+        let (latencies, failed) = task.unwrap();
+        sorted.extend(latencies);
+        errors += failed;
+    }
+    sorted.sort();
+    Load { requests: sorted.len(), elapsed: started.elapsed(), sorted, errors }
+}
+
+/// Section 5: The emulator's throughput and latency against prism's mock server on the same document.
+async fn server_load(report: &mut String) {
+    writeln!(report, "## 5. The emulator under load, against prism\n").unwrap();
+    let Ok(prism) = std::env::var("PRISM") else {
+        writeln!(
+            report,
+            "Skipped: set PRISM (`.ci/bench` does) to the prism command of @stoplight/prism-cli.\n"
+        )
+        .unwrap();
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let document = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/press-apps.json");
+    let mut child = Command::new(&prism)
+        .args([
+            "mock",
+            document,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--verboseLevel",
+            "error",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("prism starts");
+    let prism_url = format!("http://127.0.0.1:{port}");
+    let probe = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..300 {
+        if probe.get(format!("{prism_url}/v1/apps/specs/x")).header("authorization", "b").send().await.is_ok()
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !ready {
+        let _ = child.kill();
+        let _ = child.wait();
+        writeln!(report, "Skipped: prism did not start.\n").unwrap();
+        return;
+    }
+    let (emulator, client) = emulator_with(100).await;
+    let id = client.list_specs().page(1).await.unwrap().items[0].id.clone();
+    let (workers, duration) = (16, Duration::from_secs(3));
+    writeln!(
+        report,
+        "{workers} concurrent keep-alive clients for {} s per row, on the same machine as both servers. prism \
+         5.16.0 serves the document's examples (`prism mock`, log level error); the emulator serves real state \
+         (100 specs).\n\n| server | call | requests/s | p50 | p90 | p99 | errors |\n|---|---|---|---|---|---|---|",
+        duration.as_secs()
+    )
+    .unwrap();
+    let mut throughput = Vec::new();
+    for (call, path) in [
+        ("describe_spec", format!("/v1/apps/specs/{id}")),
+        ("list_specs", "/v1/apps/specs/?pageSize=25".to_owned()),
+    ] {
+        for (server, base) in [("emulator", emulator.base_url().to_owned()), ("prism", prism_url.clone())] {
+            let result = load(&format!("{base}{path}"), workers, duration).await;
+            let rate = result.requests as f64 / result.elapsed.as_secs_f64();
+            throughput.push(rate);
+            writeln!(
+                report,
+                "| {server} | {call} | {rate:.0} | {} | {} | {} | {} |",
+                ms(percentile(&result.sorted, 0.5)),
+                ms(percentile(&result.sorted, 0.9)),
+                ms(percentile(&result.sorted, 0.99)),
+                result.errors
+            )
+            .unwrap();
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    writeln!(
+        report,
+        "\n**Throughput ratio emulator / prism: {:.1} for describe_spec, {:.1} for list_specs**\n",
+        throughput[0] / throughput[1],
+        throughput[2] / throughput[3]
+    )
+    .unwrap();
+}
+
+/// Section 6: What generating the client costs, against a clean build of the crate.
+fn build_cost(report: &mut String) {
+    let generation =
+        include_str!(concat!(env!("OUT_DIR"), "/codegen-micros.txt")).trim().parse::<u64>().unwrap_or(0);
+    let generation = Duration::from_micros(generation);
+    writeln!(report, "## 6. Build cost\n").unwrap();
+    match std::env::var("CLEAN_BUILD_SECONDS").ok().and_then(|s| s.parse::<f64>().ok()) {
+        Some(seconds) => writeln!(
+            report,
+            "| | time |\n|---|---|\n| clean debug build of peak-press-apps, all dependencies included | {seconds:.1} s |\n\
+             | build script: parse, generate, format (this build) | {} |\n\n**Share of the clean build spent \
+             generating: {:.2}%**\n",
+            ms(generation),
+            generation.as_secs_f64() / seconds * 100.0
+        )
+        .unwrap(),
+        None => writeln!(
+            report,
+            "The build script spent {} generating the client; set CLEAN_BUILD_SECONDS (`.ci/bench` does) for \
+             the clean build to compare with.\n",
+            ms(generation)
+        )
+        .unwrap(),
+    }
+}
