@@ -65,27 +65,13 @@ async fn a_listing_of_5000_items_under_30_percent_faults_yields_each_once_in_ord
         }
     }
 
-    let expected: Vec<String> = client
-        .list_specs()
-        .sort("name:asc")
-        .page_size(100)
-        .items()
-        .map_ok(|s| s.id)
-        .try_collect()
-        .await
-        .unwrap();
+    let ids_by_name =
+        || client.list_specs().sort("name:asc").page_size(100).items().map_ok(|s| s.id).try_collect();
+    let expected: Vec<String> = ids_by_name().await.unwrap();
     assert_eq!(expected.len(), 5000);
 
     emulator.set_faults(Some(Faults::new(0.3).seed(42)));
-    let listed: Vec<String> = client
-        .list_specs()
-        .sort("name:asc")
-        .page_size(100)
-        .items()
-        .map_ok(|s| s.id)
-        .try_collect()
-        .await
-        .unwrap();
+    let listed: Vec<String> = ids_by_name().await.unwrap();
     emulator.set_faults(None);
     assert_eq!(listed, expected, "every item once, in order");
     assert_eq!(listed.iter().collect::<HashSet<_>>().len(), 5000);

@@ -12,10 +12,7 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
+use tokio::{io::AsyncWriteExt, net::TcpListener};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers};
 
 /// Serves `total` deployments in pages of the requested size, with `page_count` computed by
@@ -217,14 +214,7 @@ async fn counting_server(
             let (now, most, served) = (now2.clone(), most2.clone(), served2.clone());
             tokio::spawn(async move {
                 loop {
-                    let mut request = Vec::new();
-                    let mut buffer = [0u8; 4096];
-                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match socket.read(&mut buffer).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => request.extend_from_slice(&buffer[..n]),
-                        }
-                    }
+                    let Some(request) = read_request_head(&mut socket).await else { return };
                     let line =
                         String::from_utf8_lossy(&request).lines().next().unwrap_or_default().to_owned();
                     let number: u64 = line

@@ -9,10 +9,7 @@ use common::*;
 use futures::TryStreamExt;
 use peak_press_apps::{Client, Error, RetryConfig, types::NewSpec};
 use serde_json::json;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
+use tokio::{io::AsyncWriteExt, net::TcpListener};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers};
 
 /// Fast retries, so tests do not wait on backoff.
@@ -256,13 +253,8 @@ async fn raw_server(response: Vec<u8>, hold: Duration) -> String {
             let Ok((mut socket, _)) = listener.accept().await else { return };
             let response = response.clone();
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buffer[..n]),
-                    }
+                if read_request_head(&mut socket).await.is_none() {
+                    return;
                 }
                 let _ = socket.write_all(&response).await;
                 tokio::time::sleep(hold).await;
