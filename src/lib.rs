@@ -42,18 +42,33 @@
 //! user agent or a `reqwest::Client` of your own. The token is sent as the `Authorization`
 //! header and never appears in `Debug` output, errors or logs.
 //!
+//! # Listings
+//!
+//! The four list operations return a [`pagination::Paginator`]: set filters, then take one
+//! [`page`](pagination::Paginator::page) with its counts, or stream every item with
+//! [`items`](pagination::Paginator::items). Once the first page tells how many there are, later
+//! pages are fetched [`DEFAULT_CONCURRENCY`] at a time, in order and in bounded memory.
+//!
+//! # Retries and time limits
+//!
+//! Idempotent calls are retried on transport failures, timeouts, 429 and 5xx gateway errors with
+//! exponential backoff and jitter, honouring `Retry-After`; creates are never sent twice unless
+//! you opt in. See [`retry`] for the policy and [`ClientBuilder`] for the per-attempt timeout,
+//! the per-call deadline and the response size limit.
+//!
 //! # Errors
 //!
 //! Every operation returns [`Result`]. [`Error`] has a variant per documented status
 //! (`BadRequest`, `Unauthorized`, `Forbidden`, `NotFound`, `Conflict`, `PayloadTooLarge`,
 //! `UnprocessableEntity`, `InternalServerError`), [`Error::Http`] for any other status, and
-//! variants for transport failures, timeouts, undecodable bodies and requests refused before
-//! sending because a value breaks a documented rule (an empty id, a version that is not semver).
+//! variants for transport failures, timeouts, undecodable or oversized bodies, exhausted retries
+//! (with the attempt count and the last outcome) and requests refused before sending because a
+//! value breaks a documented rule (an empty id, a version that is not semver).
 //!
 //! # Tracing
 //!
-//! Each call runs in a `press_apps_call` span with the fields `operation`, `status` and
-//! `duration_ms`, and ends with a debug event.
+//! Each call runs in a `press_apps_call` span with the fields `operation`, `status`, `attempts`
+//! and `duration_ms`, and ends with a debug event. The token is never recorded.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

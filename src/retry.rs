@@ -1,10 +1,10 @@
 //! When a failed attempt is tried again, and after how long.
 //!
-//! The default policy ([`RetryConfig::default`]) makes up to 4 attempts. It retries transport
-//! failures, timeouts, 429, 502, 503 and 504, and 500 for idempotent methods, waiting an
-//! exponential backoff with full jitter (a random wait between zero and
-//! `initial_backoff × 2ⁿ`, capped at `max_backoff`), or what the service's `Retry-After` asks
-//! (seconds or an HTTP date, capped at `max_retry_after`).
+//! The default policy ([`RetryConfig::default`]) makes up to 4 attempts. For idempotent methods
+//! it retries transport failures, timeouts, 429, 500, 502, 503 and 504, waiting an exponential
+//! backoff with full jitter (a random wait between zero and `initial_backoff × 2ⁿ`, capped at
+//! `max_backoff`), or what the service's `Retry-After` asks (seconds or an HTTP date, capped at
+//! `max_retry_after`).
 //!
 //! # Creates are not retried blindly
 //!

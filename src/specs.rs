@@ -144,22 +144,27 @@ impl CreateSpec<'_> {
         }
         // The service reads this body's fields as JSON documents carried in strings.
         let body = CreateSpecRequest {
-            spec: to_json(&spec),
+            spec: to_json("spec", &spec)?,
             featured: match self.featured {
                 Some(true) => CreateSpecRequestFeatured::True,
                 Some(false) => CreateSpecRequestFeatured::False,
                 None => CreateSpecRequestFeatured::Null,
             },
             scope: self.scope,
-            parameters: self.parameters.as_ref().map_or_else(|| "null".to_owned(), to_json),
-            tenants: (!self.tenants.is_empty()).then(|| to_json(&self.tenants)),
+            parameters: match &self.parameters {
+                Some(parameters) => to_json("parameters", parameters)?,
+                None => "null".to_owned(),
+            },
+            tenants: if self.tenants.is_empty() { None } else { Some(to_json("tenants", &self.tenants)?) },
         };
         self.client.call(|api| api.create_spec().body(body.clone()).send()).await
     }
 }
 
-fn to_json(value: &impl serde::Serialize) -> String {
-    serde_json::to_string(value).expect("generated types always serialize")
+/// A value as the JSON text the service expects inside a string field.
+fn to_json(what: &str, value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|why| crate::Error::invalid(format!("{what} cannot be encoded: {why}")))
 }
 
 impl Client {

@@ -145,10 +145,7 @@ fn capped(response: reqwest::Response, limit: u64) -> reqwest::Response {
         return response;
     }
     let declared_too_large = declared.is_some();
-    let mut parts = http::Response::builder().status(response.status()).version(response.version());
-    if let Some(headers) = parts.headers_mut() {
-        *headers = response.headers().clone();
-    }
+    let (status, version, headers) = (response.status(), response.version(), response.headers().clone());
     type BoxError = Box<dyn std::error::Error + Send + Sync>;
     let body = if declared_too_large {
         reqwest::Body::wrap_stream(futures::stream::once(async move {
@@ -165,10 +162,11 @@ fn capped(response: reqwest::Response, limit: u64) -> reqwest::Response {
             Ok(chunk)
         }))
     };
-    match parts.body(body) {
-        Ok(response) => reqwest::Response::from(response),
-        Err(_) => unreachable!("status, version and headers come from a valid response"),
-    }
+    let mut capped = http::Response::new(body);
+    *capped.status_mut() = status;
+    *capped.version_mut() = version;
+    *capped.headers_mut() = headers;
+    reqwest::Response::from(capped)
 }
 
 /// Runs the attempts of one call inside a tracing span and maps the outcome. `send` issues the
