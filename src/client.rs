@@ -179,6 +179,11 @@ impl ClientBuilder {
     /// A `reqwest::Client` of the caller's own, with its own timeouts, proxy and TLS settings;
     /// [`timeout`](Self::timeout) and [`connect_timeout`](Self::connect_timeout) do not apply
     /// to it. The token and user agent are still added to each request.
+    ///
+    /// This crate has no setting that weakens TLS: certificates are always verified by the
+    /// client it builds itself. A caller's own client can trust extra roots; reqwest names the
+    /// options that turn verification off `danger_…`, and using them sends the token to anyone
+    /// who can intercept the connection.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self

@@ -3,7 +3,7 @@
 
 use peak_press_apps::{Client, RetryConfig};
 use serde_json::{Value, json};
-use tokio::{io::AsyncReadExt, net::TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers};
 
 pub const TOKEN: &str = "test-token-5ecr3t";
@@ -89,9 +89,9 @@ pub fn revision_json(number: u64) -> Value {
     })
 }
 
-/// Reads one request's head, up to its blank line, from a raw connection; `None` once the peer
-/// has closed it. For the loopback servers that answer what wiremock will not.
-pub async fn read_request_head(socket: &mut TcpStream) -> Option<Vec<u8>> {
+/// Reads one request's head, up to its blank line, from a raw connection (plain or TLS); `None`
+/// once the peer has closed it. For the loopback servers that answer what wiremock will not.
+pub async fn read_request_head(socket: &mut (impl AsyncRead + Unpin)) -> Option<Vec<u8>> {
     let mut request = Vec::new();
     let mut buffer = [0u8; 4096];
     while !request.windows(4).any(|w| w == b"\r\n\r\n") {
