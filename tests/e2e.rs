@@ -167,18 +167,20 @@ async fn the_whole_lifecycle_through_every_operation() {
 
 #[tokio::test]
 async fn deploying_and_deleting_take_the_deploy_delay() {
-    let (_emulator, client) = start(Emulator::builder().deploy_delay(Duration::from_millis(300))).await;
+    // A second is margin enough for the checks made before it passes, even on a loaded machine.
+    let delay = Duration::from_secs(1);
+    let (_emulator, client) = start(Emulator::builder().deploy_delay(delay)).await;
     let spec_id = client.create_spec(spec("slow")).send().await.unwrap().id;
     let id = client.create_deployment(deployment("slow-dep", &spec_id)).await.unwrap().id;
     let status = |d: peak_press_apps::types::Deployment| d.metadata.status.unwrap();
     assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deploying);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(delay + Duration::from_millis(100)).await;
     assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deployed);
     client.delete_deployment(&id).await.unwrap();
     assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deleting);
     let error = client.delete_spec(&spec_id).await.unwrap_err();
     assert!(matches!(error, Error::Conflict { .. }), "a deleting deployment still holds its spec");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(delay + Duration::from_millis(100)).await;
     assert!(matches!(client.describe_deployment(&id).await, Err(Error::NotFound { .. })));
 }
 
