@@ -112,7 +112,11 @@ async fn run() -> Result<()> {
     // 6. The hidden value comes back masked.
     let described = client.describe_deployment_revision(&deployment_id, created.revision).await?;
     let run = described.parameters.map(|p| p.run).unwrap_or_default();
-    println!("6. Revision {} run parameters as the service shows them: {run:?}", created.revision);
+    println!(
+        "6. Revision {} run parameters as the service shows them: {}",
+        created.revision,
+        serde_json::to_string(&run)?
+    );
 
     // 7. The revisions, newest first.
     println!("7. Revisions:");
