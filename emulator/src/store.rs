@@ -45,6 +45,17 @@ pub struct ListQuery {
     pub page_number: u64,
 }
 
+impl ListQuery {
+    /// Whether any filter is set; a listing only ever fills the filters it accepts.
+    fn has_filters(&self) -> bool {
+        !self.statuses.is_empty()
+            || !self.scopes.is_empty()
+            || self.featured.is_some()
+            || self.name.is_some()
+            || self.title.is_some()
+    }
+}
+
 /// One page of results with the counts the service reports.
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -258,28 +269,13 @@ impl Store {
     }
 
     pub fn list_specs(&self, query: &ListQuery) -> Page<SpecOut> {
-        let filtered = !query.statuses.is_empty()
-            || !query.scopes.is_empty()
-            || query.featured.is_some()
-            || query.name.is_some()
-            || query.title.is_some();
-        // Candidates are ids: a spec is read only to filter, to sort other than by creation
-        // time, or to be answered, so a plain listing reads just its page.
-        let ids: Vec<&String> = self
-            .spec_order
-            .iter()
-            .filter(|id| {
-                if !filtered {
-                    return true;
-                }
-                let spec = &self.specs[*id];
-                (query.statuses.is_empty() || query.statuses.contains(&spec.status.as_str()))
-                    && (query.scopes.is_empty() || query.scopes.contains(&spec.scope))
-                    && query.featured.is_none_or(|f| f == spec.featured)
-                    && prefix_matches(&query.name, Some(&spec.metadata.name))
-                    && prefix_matches(&query.title, spec.metadata.title.as_ref())
-            })
-            .collect();
+        let ids = candidates(&self.spec_order, &self.specs, query, |spec| {
+            (query.statuses.is_empty() || query.statuses.contains(&spec.status.as_str()))
+                && (query.scopes.is_empty() || query.scopes.contains(&spec.scope))
+                && query.featured.is_none_or(|f| f == spec.featured)
+                && prefix_matches(&query.name, Some(&spec.metadata.name))
+                && prefix_matches(&query.title, spec.metadata.title.as_ref())
+        });
         paginate(ids, query, |id| &self.specs[id].metadata, |id| id).map(|id| spec_out(&self.specs[id]))
     }
 
@@ -421,20 +417,10 @@ impl Store {
     }
 
     pub fn list_deployments(&self, query: &ListQuery) -> Page<DeploymentOut> {
-        let filtered = !query.statuses.is_empty() || query.name.is_some();
-        // As in list_specs: a plain listing reads just its page.
-        let ids: Vec<&String> = self
-            .deployment_order
-            .iter()
-            .filter(|id| {
-                if !filtered {
-                    return true;
-                }
-                let deployment = &self.deployments[*id];
-                (query.statuses.is_empty() || query.statuses.contains(&deployment.status.as_str()))
-                    && prefix_matches(&query.name, Some(&deployment.metadata.name))
-            })
-            .collect();
+        let ids = candidates(&self.deployment_order, &self.deployments, query, |deployment| {
+            (query.statuses.is_empty() || query.statuses.contains(&deployment.status.as_str()))
+                && prefix_matches(&query.name, Some(&deployment.metadata.name))
+        });
         paginate(ids, query, |id| &self.deployments[id].metadata, |id| id)
             .map(|id| deployment_out(&self.deployments[id]))
     }
@@ -683,6 +669,21 @@ fn not_blank(field: &str, value: &str) -> ApiResult<()> {
         return Err(ApiError::bad_request(format!("{field} must not be empty")));
     }
     Ok(())
+}
+
+/// The ids a listing may answer with, in creation order. Candidates are ids, not records: a
+/// record is read only to filter, to sort other than by creation time, or to be answered, so a
+/// listing without filters reads just its page.
+fn candidates<'a, T>(
+    order: &'a [String],
+    records: &'a HashMap<String, T>,
+    query: &ListQuery,
+    keep: impl Fn(&T) -> bool,
+) -> Vec<&'a String> {
+    if !query.has_filters() {
+        return order.iter().collect();
+    }
+    order.iter().filter(|id| keep(&records[*id])).collect()
 }
 
 fn prefix_matches(prefix: &Option<String>, value: Option<&String>) -> bool {
