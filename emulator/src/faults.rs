@@ -21,7 +21,8 @@ use crate::{error::ApiError, routes::AppState};
 /// One kind of fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// 429 with `Retry-After: 1`, before the request is carried out.
+    /// 429 with `Retry-After` (1 second unless [`Faults::retry_after`] says otherwise), before the
+    /// request is carried out.
     TooManyRequests,
     /// 503, before the request is carried out.
     Unavailable,
@@ -86,12 +87,19 @@ pub struct Faults {
     seed: u64,
     latency: Duration,
     kinds: Vec<Fault>,
+    retry_after_seconds: u64,
 }
 
 impl Faults {
     /// Replaces the share `rate` (0 to 1) of answers with one of the default faults.
     pub fn new(rate: f64) -> Self {
-        Self { rate: rate.clamp(0.0, 1.0), seed: 0, latency: Duration::ZERO, kinds: Fault::DEFAULT.to_vec() }
+        Self {
+            rate: rate.clamp(0.0, 1.0),
+            seed: 0,
+            latency: Duration::ZERO,
+            kinds: Fault::DEFAULT.to_vec(),
+            retry_after_seconds: 1,
+        }
     }
 
     /// The seed of the draws (0 unless set).
@@ -103,6 +111,13 @@ impl Faults {
     /// Latency added before every answer.
     pub fn latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
+        self
+    }
+
+    /// The `Retry-After` of the 429 fault, in whole seconds as the header carries it (1 unless
+    /// set); 0 lets a test's client retry at once.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = seconds;
         self
     }
 
@@ -138,9 +153,10 @@ pub(crate) type FaultSlot = Mutex<Option<Injector>>;
 pub(crate) async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let drawn = {
         let mut slot = state.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        slot.as_mut().map(|injector| (injector.faults.latency, injector.draw()))
+        slot.as_mut()
+            .map(|injector| (injector.faults.latency, injector.faults.retry_after_seconds, injector.draw()))
     };
-    let Some((latency, fault)) = drawn else { return next.run(request).await };
+    let Some((latency, retry_after, fault)) = drawn else { return next.run(request).await };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -149,7 +165,7 @@ pub(crate) async fn inject(State(state): State<AppState>, request: Request, next
     match fault {
         Fault::TooManyRequests => {
             let mut response = ApiError::too_many_requests("injected fault: slow down").into_response();
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             response
         }
         Fault::Unavailable => {

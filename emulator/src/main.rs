@@ -39,6 +39,9 @@ struct Flags {
     /// The seed of the fault draws, for runs that repeat.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+    /// The Retry-After of injected 429s, in seconds.
+    #[arg(long, default_value_t = 1)]
+    fault_retry_after: u64,
     /// Latency added to every answer on /v1, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -58,6 +61,7 @@ async fn main() -> ExitCode {
         let kinds = if flags.faults.is_empty() { Fault::DEFAULT.to_vec() } else { flags.faults };
         let faults = Faults::new(flags.fault_rate)
             .seed(flags.fault_seed)
+            .retry_after(flags.fault_retry_after)
             .latency(Duration::from_millis(flags.latency_ms))
             .kinds(kinds);
         builder = builder.faults(faults);
