@@ -24,6 +24,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest response body read unless set otherwise: 32 MiB.
 pub const DEFAULT_MAX_RESPONSE_BODY: u64 = 32 * 1024 * 1024;
+/// How many redirects one request follows, in the HTTP client this crate builds. The service
+/// does not redirect; a proxy may, once or twice. A loop ends with [`Error::Protocol`].
+pub const MAX_REDIRECTS: usize = 5;
 
 /// A client for the Press Apps API. Cheap to clone; clones share one connection pool.
 ///
@@ -65,7 +68,19 @@ impl Client {
     where
         Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error>>,
     {
-        transport::call(&self.api, || send(&self.api)).await
+        transport::call(&self.api, || send(&self.api), None).await
+    }
+
+    /// Runs one delete: like [`call`](Self::call), except that a retry finding the resource gone
+    /// after an earlier attempt may have deleted it is a success.
+    pub(crate) async fn delete<'c, Fut>(&'c self, send: impl Fn(&'c generated::Client) -> Fut) -> Result<()>
+    where
+        Fut: Future<
+            Output = std::result::Result<ResponseValue<generated::types::Empty>, progenitor_client::Error>,
+        >,
+    {
+        let gone = generated::types::Empty(serde_json::Map::new());
+        transport::call(&self.api, || send(&self.api), Some(gone)).await.map(drop)
     }
 }
 
@@ -231,6 +246,7 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
                 .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
                 .build()
                 .map_err(|e| Error::config(format!("cannot set up the HTTP client: {e}")))?,
         };

@@ -128,7 +128,7 @@ impl Client {
     /// Starts deleting a deployment; it reports the status `deleting` until it is gone.
     pub async fn delete_deployment(&self, deployment_id: &str) -> Result<()> {
         let deployment_id = validate::id("deployment_id", deployment_id)?;
-        self.call(|api| api.delete_deployment().deployment_id(deployment_id).send()).await.map(drop)
+        self.delete(|api| api.delete_deployment().deployment_id(deployment_id).send()).await
     }
 
     /// Deploys the latest revision of a `failed` or `warning` deployment again; any other status

@@ -5,11 +5,11 @@
 //! 404, an HTML page from a proxy and a JSON body of an unexpected shape all keep it, with the
 //! server's message (or the start of its raw text) and the request id when the service sent one.
 
-use std::fmt;
+use std::{fmt, time::Duration};
 
 use reqwest::{StatusCode, header::HeaderMap};
 
-use crate::transport::BodyTooLarge;
+use crate::{redact::Redactor, transport::BodyTooLarge};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -112,6 +112,15 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The server's answer breaks HTTP itself (a garbled status line, a malformed or oversized
+    /// head, a bad chunk) or redirects in a loop. Such an answer is not retried: the same server
+    /// would break the same way again.
+    #[error("the server's answer is not valid HTTP: {}", chain(source))]
+    Protocol {
+        /// What the HTTP stack reported.
+        #[source]
+        source: reqwest::Error,
+    },
     /// An attempt, or the whole call with its retries, took longer than its time limit.
     #[error("timed out: {message}")]
     Timeout {
@@ -120,6 +129,23 @@ pub enum Error {
         /// The HTTP stack's error, when an attempt timed out.
         #[source]
         source: Option<reqwest::Error>,
+    },
+    /// The service asked, with `Retry-After`, for a wait before the next attempt that is longer
+    /// than the client may wait ([`RetryConfig::max_retry_after`](crate::RetryConfig::max_retry_after),
+    /// or what is left of the call's deadline), so the call gave up at once.
+    #[error(
+        "the service asked for a wait of {} before trying again, longer than the {} allowed; it answered: {last}",
+        seconds(*requested),
+        seconds(*allowed)
+    )]
+    RetryAfterTooLong {
+        /// The wait the service asked for.
+        requested: Duration,
+        /// The longest wait the client would have made.
+        allowed: Duration,
+        /// The answer that asked for the wait, such as a 429 or a 503.
+        #[source]
+        last: Box<Error>,
     },
     /// A response body larger than the client's limit; it was refused, not read whole.
     #[error("the response body is larger than the limit of {limit} bytes")]
@@ -177,8 +203,10 @@ impl Error {
             Self::UnprocessableEntity { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InternalServerError { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Http { status, .. } | Self::Decode { status, .. } => *status,
-            Self::Transport { source } => return source.status(),
-            Self::RetriesExhausted { last, .. } => return last.status(),
+            Self::Transport { source } | Self::Protocol { source } => return source.status(),
+            Self::RetriesExhausted { last, .. } | Self::RetryAfterTooLong { last, .. } => {
+                return last.status();
+            }
             Self::Timeout { .. }
             | Self::ResponseTooLarge { .. }
             | Self::Pagination { .. }
@@ -199,7 +227,7 @@ impl Error {
             | Self::UnprocessableEntity { request_id, .. }
             | Self::InternalServerError { request_id, .. }
             | Self::Http { request_id, .. } => request_id.as_deref(),
-            Self::RetriesExhausted { last, .. } => last.request_id(),
+            Self::RetriesExhausted { last, .. } | Self::RetryAfterTooLong { last, .. } => last.request_id(),
             _ => None,
         }
     }
@@ -240,10 +268,37 @@ impl From<reqwest::Error> for Error {
         if source.is_timeout() {
             let message = chain(&source).to_string();
             Self::Timeout { message, source: Some(source) }
+        } else if breaks_http(&source) {
+            Self::Protocol { source }
         } else {
             Self::Transport { source }
         }
     }
+}
+
+/// Whether the HTTP stack failed because the answer itself is malformed, not because the
+/// connection failed on the way: hyper's parse errors, the `InvalidData` or `InvalidInput` of a
+/// bad chunk, a redirect loop. Errors while connecting are left out: TLS reports a refused
+/// certificate as `InvalidData` too, and that is not the server's answer.
+fn breaks_http(source: &reqwest::Error) -> bool {
+    if source.is_redirect() {
+        return true;
+    }
+    if source.is_connect() {
+        return false;
+    }
+    let mut cause = std::error::Error::source(source);
+    while let Some(error) = cause {
+        if error.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse)
+            || error.downcast_ref::<std::io::Error>().is_some_and(|e| {
+                matches!(e.kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput)
+            })
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// The longest message kept from an error body.
@@ -262,8 +317,9 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The explanation in an error body: JSON `message` or `detail`, an HTML page's title, or the
-/// start of the raw text; the status's reason phrase when the body says nothing.
-pub(crate) fn error_message(status: StatusCode, body: &[u8]) -> String {
+/// start of the raw text; the status's reason phrase when the body says nothing. The token is
+/// scrubbed from it.
+pub(crate) fn error_message(status: StatusCode, body: &[u8], redactor: &Redactor) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     let found = match serde_json::from_str::<serde_json::Value>(text) {
@@ -275,7 +331,10 @@ pub(crate) fn error_message(status: StatusCode, body: &[u8]) -> String {
         }
         _ => html_title(text),
     };
-    let message = one_line(&found.unwrap_or_else(|| text.to_owned()));
+    let message = match found {
+        Some(found) => one_line(&redactor.scrub(&found, false)),
+        None => body_start(body, redactor),
+    };
     if message.is_empty() {
         return status.canonical_reason().unwrap_or("no explanation given").to_owned();
     }
@@ -289,13 +348,48 @@ fn html_title(text: &str) -> Option<String> {
     Some(text[start..end].trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-/// Text as one line of at most [`MESSAGE_LIMIT`] characters, whatever its layout.
-pub(crate) fn one_line(text: &str) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match text.char_indices().nth(MESSAGE_LIMIT) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
+/// The most of a body looked at to show its start: enough for [`MESSAGE_LIMIT`] characters
+/// unless it is mostly white space, and small whatever the body's size.
+const BODY_START_BYTES: usize = 16 * MESSAGE_LIMIT;
+
+/// The start of a body as one line of text, without the token, at a cost that does not grow with
+/// the body's size.
+pub(crate) fn body_start(body: &[u8], redactor: &Redactor) -> String {
+    let cut = body.len() > BODY_START_BYTES;
+    let window = String::from_utf8_lossy(&body[..body.len().min(BODY_START_BYTES)]);
+    one_line(&redactor.scrub(&window, cut))
+}
+
+/// A value's `Display` as one line without the token, written no further than a few times
+/// [`MESSAGE_LIMIT`], however long the value would print: a decoding error can quote a string of
+/// the body whole.
+pub(crate) fn display_start(value: &impl fmt::Display, redactor: &Redactor) -> String {
+    struct Bounded(String);
+    impl fmt::Write for Bounded {
+        fn write_str(&mut self, text: &str) -> fmt::Result {
+            let room = BODY_START_BYTES.saturating_sub(self.0.len());
+            let end = (0..=room.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            self.0.push_str(&text[..end]);
+            if end < text.len() { Err(fmt::Error) } else { Ok(()) }
+        }
     }
+    let mut bounded = Bounded(String::new());
+    let cut = fmt::write(&mut bounded, format_args!("{value}")).is_err();
+    one_line(&redactor.scrub(&bounded.0, cut))
+}
+
+/// Text as one line of at most [`MESSAGE_LIMIT`] characters, whatever its layout. Only the
+/// characters kept are copied, so a long text costs no more than a short one.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut chars = text
+        .split_whitespace()
+        .enumerate()
+        .flat_map(|(index, word)| (index > 0).then_some(' ').into_iter().chain(word.chars()));
+    let mut line: String = chars.by_ref().take(MESSAGE_LIMIT).collect();
+    if chars.next().is_some() {
+        line.push('…');
+    }
+    line
 }
 
 fn http_line(status: StatusCode, message: &str, request_id: &Option<String>) -> String {
@@ -322,4 +416,9 @@ fn chain(error: &dyn std::error::Error) -> impl fmt::Display + '_ {
         }
     }
     Chain(error)
+}
+
+/// A wait in whole seconds when it is long, as a person would read it.
+fn seconds(wait: Duration) -> String {
+    if wait >= Duration::from_secs(1) { format!("{} s", wait.as_secs()) } else { format!("{wait:?}") }
 }

@@ -61,9 +61,11 @@
 //! Every operation returns [`Result`]. [`Error`] has a variant per documented status
 //! (`BadRequest`, `Unauthorized`, `Forbidden`, `NotFound`, `Conflict`, `PayloadTooLarge`,
 //! `UnprocessableEntity`, `InternalServerError`), [`Error::Http`] for any other status, and
-//! variants for transport failures, timeouts, undecodable or oversized bodies, exhausted retries
-//! (with the attempt count and the last outcome) and requests refused before sending because a
-//! value breaks a documented rule (an empty id, a version that is not semver).
+//! variants for transport failures, answers that break HTTP, timeouts, undecodable or oversized
+//! bodies, exhausted retries (with the attempt count and the last outcome), a `Retry-After`
+//! longer than the client may wait, and requests refused before sending because a value breaks a
+//! documented rule (an empty id, a version that is not semver). Messages built from a response
+//! never hold the client's token, even when the server echoes it.
 //!
 //! # Tracing
 //!
@@ -79,6 +81,7 @@ mod error;
 mod generated;
 mod model;
 pub mod pagination;
+mod redact;
 pub mod retry;
 mod specs;
 mod transport;
@@ -86,7 +89,7 @@ mod validate;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
-    DEFAULT_USER_AGENT,
+    DEFAULT_USER_AGENT, MAX_REDIRECTS,
 };
 pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
 pub use deployments::{DeploymentQuery, ListDeploymentRevisions, ListDeployments, RevisionQuery};

@@ -6,6 +6,11 @@
 //! the first empty page, and refuses to go on when the reported page count grows far beyond what
 //! the first page said, so a server that misreports cannot keep it looping.
 //!
+//! A page that contradicts itself ends the listing with [`Error::Pagination`] rather than being
+//! taken as data: one numbered other than asked, one with more items than its page size, or one
+//! with no items although its own total says it should have some (an empty first page that
+//! counts a hundred items on five pages). [`Paginator::page`] checks the same.
+//!
 //! Once the first page has told how many there are, later pages are fetched
 //! [`DEFAULT_CONCURRENCY`] at a time (see [`Paginator::concurrency`]): a long listing costs about
 //! `pages / concurrency` round trips instead of `pages`. Items still come out in order, at most
@@ -230,7 +235,7 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
         if number == 0 {
             return Err(Error::invalid("page numbers start at 1"));
         }
-        self.query.fetch(self.client, number, self.page_size).await
+        fetch_checked(&self.query, self.client, number, self.page_size).await
     }
 
     /// Every page in turn, from the first to the last the service reports. Once the first page
@@ -258,7 +263,7 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
                 }
                 while cursor.in_flight.len() < concurrency && cursor.next <= cursor.planned {
                     let number = cursor.next;
-                    let fetch = query.fetch(client, number, page_size);
+                    let fetch = fetch_checked(&query, client, number, page_size);
                     cursor.in_flight.push_back(async move { (number, fetch.await) }.boxed());
                     cursor.next += 1;
                 }
@@ -314,6 +319,48 @@ impl<T> Cursor<'_, T> {
             source: None,
         })
     }
+}
+
+/// Fetches page `number` and refuses it when it contradicts itself; see [`check_page`].
+fn fetch_checked<'c, Q: ListQuery + 'c>(
+    query: &Q,
+    client: &'c Client,
+    number: u64,
+    page_size: Option<u64>,
+) -> BoxFuture<'c, Result<Page<Q::Item>>> {
+    let fetch = query.fetch(client, number, page_size);
+    async move {
+        let page = fetch.await?;
+        check_page(number, &page)?;
+        Ok(page)
+    }
+    .boxed()
+}
+
+/// Refuses a page that is not the one asked for, or whose items contradict the counts it reports
+/// itself: more items than its page size, or none where its total says there are some (the
+/// total decides, not `pageCount`: an empty page past the items a total counts ends a listing
+/// whatever `pageCount` claims). Counts
+/// that changed between pages are no contradiction (others create and delete while a listing
+/// runs); one answer that contradicts itself is, and a listing that took it for data could repeat
+/// the same page forever or end early without a word.
+fn check_page<T>(asked: u64, page: &Page<T>) -> Result<()> {
+    let refuse = |why: String| Err(Error::Pagination { message: format!("page {asked} {why}") });
+    if page.page_number != asked {
+        return refuse(format!("was answered with page {} instead", page.page_number));
+    }
+    let held = page.items.len() as u64;
+    if page.page_size > 0 && held > page.page_size {
+        return refuse(format!("holds {held} items, more than its page size of {}", page.page_size));
+    }
+    let before = (asked - 1).saturating_mul(page.page_size);
+    if held == 0 && page.total > before {
+        return refuse(format!(
+            "holds no items, although it reports {} items in pages of {}",
+            page.total, page.page_size
+        ));
+    }
+    Ok(())
 }
 
 /// How many pages a listing may reach, given the count its first page reported: a listing may

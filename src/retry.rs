@@ -3,8 +3,18 @@
 //! The default policy ([`RetryConfig::default`]) makes up to 4 attempts. For idempotent methods
 //! it retries transport failures, timeouts, 429, 500, 502, 503 and 504, waiting an exponential
 //! backoff with full jitter (a random wait between zero and `initial_backoff × 2ⁿ`, capped at
-//! `max_backoff`), or what the service's `Retry-After` asks (seconds or an HTTP date, capped at
-//! `max_retry_after`).
+//! `max_backoff`), or what the service's `Retry-After` asks (seconds or an HTTP date). A
+//! `Retry-After` longer than `max_retry_after`, or than what is left of the call's deadline, ends
+//! the call at once with [`Error::RetryAfterTooLong`]: the answer and the wait it asked for.
+//!
+//! Answers that break HTTP itself ([`Error::Protocol`]: a garbled status line, a malformed head, a
+//! bad chunk, a redirect loop) are never retried: the same server breaks the same way again.
+//!
+//! # Deletes that succeeded
+//!
+//! When an attempt of a delete fails after the server may have carried it out (a 500 or 502, a
+//! connection cut while the answer was on its way) and the retry finds the resource gone, the
+//! delete succeeds: the earlier attempt deleted it.
 //!
 //! # Creates are not retried blindly
 //!
@@ -91,7 +101,9 @@ impl RetryConfig {
         self
     }
 
-    /// The longest wait a `Retry-After` header can ask for (20 s by default).
+    /// The longest wait a `Retry-After` header may ask for (20 s by default). When the service
+    /// asks for more, the call fails at once with [`Error::RetryAfterTooLong`], which carries the
+    /// answer and the wait it asked for.
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
         self.max_retry_after = wait;
         self
@@ -132,18 +144,40 @@ impl RetryConfig {
         }
     }
 
-    /// How long to wait before retry number `retry` (1 for the first).
-    pub(crate) fn backoff(&self, retry: u32, retry_after: Option<&HeaderValue>) -> Duration {
-        if let Some(wait) = retry_after.and_then(parse_retry_after) {
-            return wait.min(self.max_retry_after);
+    /// How long to wait before retry number `retry` (1 for the first), given what is `left` of
+    /// the call's deadline. A `Retry-After` is waited as asked, unless it asks for more than
+    /// [`max_retry_after`](Self::max_retry_after) or than is left: then the call gives up at once,
+    /// since waiting less than the service asked would only be refused again.
+    pub(crate) fn wait(&self, retry: u32, retry_after: Option<&HeaderValue>, left: Option<Duration>) -> Wait {
+        if let Some(requested) = retry_after.and_then(parse_retry_after) {
+            let allowed = left.map_or(self.max_retry_after, |left| left.min(self.max_retry_after));
+            return if requested > allowed {
+                Wait::TooLong { requested, allowed }
+            } else {
+                Wait::Backoff(requested)
+            };
         }
         let ceiling = self
             .initial_backoff
             .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
             .min(self.max_backoff);
         let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(fastrand::u64(0..=millis))
+        Wait::Backoff(Duration::from_millis(fastrand::u64(0..=millis)))
     }
+}
+
+/// What to do before the next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Wait this long, then try again.
+    Backoff(Duration),
+    /// The service asked for a longer wait than the client may make: give up.
+    TooLong {
+        /// What the service asked for.
+        requested: Duration,
+        /// The longest wait the client would make.
+        allowed: Duration,
+    },
 }
 
 /// `Retry-After` as seconds or as an HTTP date.

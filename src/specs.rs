@@ -248,7 +248,7 @@ impl Client {
     /// deleted: the service answers [`Error::Conflict`](crate::Error::Conflict).
     pub async fn delete_spec(&self, spec_id: &str) -> Result<()> {
         let spec_id = validate::id("spec_id", spec_id)?;
-        self.call(|api| api.delete_spec().spec_id(spec_id).send()).await.map(drop)
+        self.delete(|api| api.delete_spec().spec_id(spec_id).send()).await
     }
 
     /// Publishes a new release of a spec; its version must be a semantic version greater than

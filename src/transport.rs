@@ -19,9 +19,10 @@ use tracing::{Instrument, field};
 
 use crate::{
     Error, Result,
-    error::{error_message, one_line, request_id},
+    error::{body_start, display_start, error_message, request_id},
     generated,
-    retry::{Budget, RetryConfig},
+    redact::Redactor,
+    retry::{Budget, RetryConfig, Wait},
 };
 
 /// The most of an error body that is read; the message keeps only its start anyway.
@@ -36,6 +37,7 @@ pub struct Transport {
     budget: Budget,
     call_timeout: Option<Duration>,
     max_response_body: u64,
+    redactor: Redactor,
 }
 
 impl Transport {
@@ -48,7 +50,8 @@ impl Transport {
         max_response_body: u64,
     ) -> Self {
         let budget = Budget::new(retry.budget_capacity());
-        Self { authorization, user_agent, retry, budget, call_timeout, max_response_body }
+        let redactor = Redactor::new(authorization.to_str().unwrap_or_default());
+        Self { authorization, user_agent, retry, budget, call_timeout, max_response_body, redactor }
     }
 }
 
@@ -171,7 +174,15 @@ fn capped(response: reqwest::Response, limit: u64) -> reqwest::Response {
 
 /// Runs the attempts of one call inside a tracing span and maps the outcome. `send` issues the
 /// generated request afresh for each attempt.
-pub(crate) async fn call<T, Fut>(api: &generated::Client, send: impl Fn() -> Fut) -> Result<T>
+///
+/// `gone` is the answer of a delete: when a retry finds the resource gone after an earlier
+/// attempt may have been carried out, that attempt deleted it, and the call succeeds with `gone`
+/// instead of reporting a not-found that did not happen.
+pub(crate) async fn call<T, Fut>(
+    api: &generated::Client,
+    send: impl Fn() -> Fut,
+    gone: Option<T>,
+) -> Result<T>
 where
     Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error>>,
 {
@@ -184,11 +195,12 @@ where
         duration_ms = field::Empty,
     );
     let started = Instant::now();
-    let attempts = attempts(transport, &send, &span);
-    let outcome = match transport.call_timeout {
+    let deadline = transport.call_timeout.map(|limit| (limit, started + limit));
+    let attempts = attempts(transport, &send, gone, deadline.map(|(_, at)| at), &span);
+    let outcome = match deadline {
         None => attempts.instrument(span.clone()).await,
-        Some(limit) => {
-            tokio::time::timeout(limit, attempts.instrument(span.clone())).await.unwrap_or_else(|_| {
+        Some((limit, at)) => {
+            tokio::time::timeout_at(at.into(), attempts.instrument(span.clone())).await.unwrap_or_else(|_| {
                 Err(Error::Timeout {
                     message: format!("the call did not finish within {limit:?}, retries included"),
                     source: None,
@@ -209,12 +221,19 @@ where
     outcome
 }
 
-async fn attempts<T, Fut>(transport: &Transport, send: &impl Fn() -> Fut, span: &tracing::Span) -> Result<T>
+async fn attempts<T, Fut>(
+    transport: &Transport,
+    send: &impl Fn() -> Fut,
+    mut gone: Option<T>,
+    deadline: Option<Instant>,
+    span: &tracing::Span,
+) -> Result<T>
 where
     Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error>>,
 {
     let policy = &transport.retry;
     let mut attempt = 0;
+    let mut maybe_carried_out = false;
     loop {
         attempt += 1;
         span.record("attempts", attempt);
@@ -229,11 +248,20 @@ where
                 transport.budget.refund();
                 return Ok(value.into_inner());
             }
-            Err(error) => map_error(error, seen.status).await,
+            Err(error) => map_error(error, seen.status, &transport.redactor).await,
         };
+        if maybe_carried_out
+            && matches!(error, Error::NotFound { .. })
+            && let Some(gone) = gone.take()
+        {
+            tracing::debug!(attempt, "gone on retry: an earlier attempt deleted it");
+            transport.budget.refund();
+            return Ok(gone);
+        }
         if !policy.may_retry(&error, seen.method.as_ref()) {
             return Err(error);
         }
+        maybe_carried_out |= may_have_been_carried_out(&error);
         if attempt >= policy.attempts() || !transport.budget.withdraw(&error) {
             return Err(if policy.attempts() == 1 {
                 error
@@ -241,23 +269,48 @@ where
                 Error::RetriesExhausted { attempts: attempt, last: Box::new(error) }
             });
         }
-        let wait = policy.backoff(attempt, seen.retry_after.as_ref());
+        let left = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+        let wait = match policy.wait(attempt, seen.retry_after.as_ref(), left) {
+            Wait::Backoff(wait) => wait,
+            Wait::TooLong { requested, allowed } => {
+                return Err(Error::RetryAfterTooLong { requested, allowed, last: Box::new(error) });
+            }
+        };
         tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
         tokio::time::sleep(wait).await;
     }
 }
 
-async fn map_error(error: progenitor_client::Error, status: Option<StatusCode>) -> Error {
+/// Whether the server may have acted on a request whose attempt ended in `error`: it may have, unless
+/// the connection never opened or the answer says the request was refused before any work
+/// (429, 503).
+fn may_have_been_carried_out(error: &Error) -> bool {
+    match error {
+        Error::Transport { source } => !source.is_connect(),
+        Error::Timeout { source, .. } => !source.as_ref().is_some_and(|s| s.is_connect()),
+        other => !other.status().is_some_and(|s| matches!(s.as_u16(), 429 | 503)),
+    }
+}
+
+async fn map_error(
+    error: progenitor_client::Error,
+    status: Option<StatusCode>,
+    redactor: &Redactor,
+) -> Error {
     use progenitor_client::Error as Generated;
     match error {
-        Generated::UnexpectedResponse(response) => from_response(response).await,
+        Generated::UnexpectedResponse(response) => from_response(response, redactor).await,
         Generated::ErrorResponse(value) => {
             let message = value.status().canonical_reason().unwrap_or("error").to_owned();
             Error::from_status(value.status(), message, request_id(value.headers()))
         }
         Generated::InvalidResponsePayload(body, why) => Error::Decode {
             status: status.unwrap_or(StatusCode::OK),
-            message: format!("{why}; the body began: {}", one_line(&String::from_utf8_lossy(&body))),
+            message: format!(
+                "{}; the body began: {}",
+                display_start(&why, redactor),
+                body_start(&body, redactor)
+            ),
         },
         Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
             e.into()
@@ -267,9 +320,9 @@ async fn map_error(error: progenitor_client::Error, status: Option<StatusCode>) 
 }
 
 /// The error for an unsuccessful response: its status, its explanation and its request id.
-async fn from_response(mut response: reqwest::Response) -> Error {
+async fn from_response(mut response: reqwest::Response, redactor: &Redactor) -> Error {
     let status = response.status();
-    let request_id = request_id(response.headers());
+    let request_id = request_id(response.headers()).map(|id| redactor.scrub(&id, false));
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
@@ -284,5 +337,5 @@ async fn from_response(mut response: reqwest::Response) -> Error {
             message: "the service answered with no body the API documents".into(),
         };
     }
-    Error::from_status(status, error_message(status, &body), request_id)
+    Error::from_status(status, error_message(status, &body, redactor), request_id)
 }

@@ -24,6 +24,11 @@ fn persistent() -> RetryConfig {
         .budget(1_000_000)
 }
 
+/// Faults whose 429s ask for no wait, so that the retries above may follow them.
+fn faults(rate: f64) -> Faults {
+    Faults::new(rate).retry_after(0)
+}
+
 async fn start() -> (Emulator, Client) {
     let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
     let client =
@@ -70,7 +75,7 @@ async fn a_listing_of_5000_items_under_30_percent_faults_yields_each_once_in_ord
     let expected: Vec<String> = ids_by_name().await.unwrap();
     assert_eq!(expected.len(), 5000);
 
-    emulator.set_faults(Some(Faults::new(0.3).seed(42)));
+    emulator.set_faults(Some(faults(0.3).seed(42)));
     let listed: Vec<String> = ids_by_name().await.unwrap();
     emulator.set_faults(None);
     assert_eq!(listed, expected, "every item once, in order");
@@ -84,7 +89,7 @@ async fn creates_under_faults_are_never_doubled() {
     let deployment_id = deployment(&client).await;
     let calls = 100;
 
-    emulator.set_faults(Some(Faults::new(0.3).seed(7)));
+    emulator.set_faults(Some(faults(0.3).seed(7)));
     let mut succeeded = 0;
     for _ in 0..calls {
         if client.create_deployment_revision(&deployment_id, revision()).await.is_ok() {
@@ -110,7 +115,7 @@ async fn creates_under_faults_are_never_doubled() {
         .build()
         .unwrap();
     let before = made + 1;
-    emulator.set_faults(Some(Faults::new(0.3).seed(7)));
+    emulator.set_faults(Some(faults(0.3).seed(7)));
     for _ in 0..calls {
         retrying.create_deployment_revision(&deployment_id, revision()).await.unwrap();
     }
@@ -137,14 +142,14 @@ async fn exhausted_retries_end_in_the_error_of_the_last_attempt() {
         (Fault::Reset, |e| matches!(e, Error::Transport { .. })),
     ];
     for (fault, expected) in cases {
-        emulator.set_faults(Some(Faults::new(1.0).kinds([fault])));
+        emulator.set_faults(Some(faults(1.0).kinds([fault])));
         let error = client.list_specs().page(1).await.unwrap_err();
         match &error {
             Error::RetriesExhausted { attempts: 3, last } => assert!(expected(last), "{fault:?}: {last:?}"),
             other => panic!("{fault:?}: expected RetriesExhausted after 3 attempts, got {other:?}"),
         }
     }
-    emulator.set_faults(Some(Faults::new(1.0).kinds([Fault::Truncate])));
+    emulator.set_faults(Some(faults(1.0).kinds([Fault::Truncate])));
     let error = client.list_specs().page(1).await.unwrap_err();
     assert!(matches!(error, Error::RetriesExhausted { attempts: 3, .. }), "{error:?}");
 }
@@ -174,11 +179,38 @@ async fn a_panicking_handler_does_not_take_the_server_down() {
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
-    emulator.set_faults(Some(Faults::new(1.0).kinds([Fault::Panic])));
+    emulator.set_faults(Some(faults(1.0).kinds([Fault::Panic])));
     for _ in 0..5 {
         let error = no_retry.list_specs().page(1).await.unwrap_err();
         assert!(matches!(error, Error::InternalServerError { .. }), "{error:?}");
     }
     emulator.set_faults(None);
     assert_eq!(client.list_specs().page(1).await.unwrap().total, 0, "still serving");
+}
+
+#[tokio::test]
+async fn deletes_under_faults_succeed_once_what_they_delete_is_gone() {
+    let (emulator, client) = start().await;
+    let mut specs = Vec::new();
+    for i in 0..100 {
+        specs.push(client.create_spec(spec(&format!("doomed-{i}"))).send().await.unwrap().id);
+    }
+    // The faults that strike after the delete was carried out make the retry find it gone.
+    emulator.set_faults(Some(faults(0.3).seed(3).kinds([
+        Fault::InternalError,
+        Fault::BadGateway,
+        Fault::Reset,
+        Fault::Truncate,
+    ])));
+    for id in &specs {
+        client.delete_spec(id).await.unwrap_or_else(|error| panic!("deleting {id}: {error:?}"));
+    }
+    emulator.set_faults(None);
+    assert_eq!(client.list_specs().page(1).await.unwrap().total, 0, "every spec is gone");
+    // A spec that never existed is still not found when the faults struck before any work.
+    emulator.set_faults(Some(faults(0.5).seed(1).kinds([Fault::TooManyRequests, Fault::Unavailable])));
+    for _ in 0..10 {
+        let error = client.delete_spec("never-was").await.unwrap_err();
+        assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+    }
 }

@@ -284,3 +284,69 @@ async fn dropping_the_stream_stops_the_fetching() {
     let fetched = served.load(Ordering::SeqCst);
     assert!(fetched <= 1 + 4, "{fetched} of 100 pages were served after the stream was dropped");
 }
+
+/// Answers every listing request with the same deployments page, whatever was asked.
+async fn serve_page(server: &MockServer, page: Value) {
+    Mock::given(matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(page))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn an_empty_page_whose_total_counts_items_is_an_error_not_the_end() {
+    let (server, client) = server_and_client().await;
+    serve_page(
+        &server,
+        json!({"deployments": [], "deploymentCount": 120, "pageCount": 5, "pageNumber": 1, "pageSize": 25}),
+    )
+    .await;
+    let result: Result<Vec<_>, _> = client.list_deployments().items().try_collect().await;
+    assert!(
+        matches!(&result, Err(Error::Pagination { message }) if message.contains("no items") && message.contains("120")),
+        "{result:?}"
+    );
+    let page = client.list_deployments().page(1).await;
+    assert!(matches!(page, Err(Error::Pagination { .. })), "one page is checked too: {page:?}");
+}
+
+#[tokio::test]
+async fn a_page_with_more_items_than_its_size_is_an_error() {
+    let (server, client) = server_and_client().await;
+    let items: Vec<Value> = (0..3).map(|i| deployment_json(&format!("d{i}"), "n", "deployed")).collect();
+    serve_page(
+        &server,
+        json!({"deployments": items, "deploymentCount": 3, "pageCount": 1, "pageNumber": 1, "pageSize": 2}),
+    )
+    .await;
+    let result: Result<Vec<_>, _> = client.list_deployments().page_size(2).items().try_collect().await;
+    assert!(
+        matches!(&result, Err(Error::Pagination { message }) if message.contains("more than its page size")),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_answers_page_one_to_every_request_cannot_repeat_it() {
+    let (server, client) = server_and_client().await;
+    let items: Vec<Value> = (0..2).map(|i| deployment_json(&format!("d{i}"), "n", "deployed")).collect();
+    serve_page(
+        &server,
+        json!({"deployments": items, "deploymentCount": 6, "pageCount": 3, "pageNumber": 1, "pageSize": 2}),
+    )
+    .await;
+    let mut stream = client.list_deployments().page_size(2).concurrency(1).items();
+    let mut yielded = Vec::new();
+    let error = loop {
+        match stream.try_next().await {
+            Ok(Some(item)) => yielded.push(item.id),
+            Ok(None) => panic!("the listing ended as if it were whole: {yielded:?}"),
+            Err(error) => break error,
+        }
+    };
+    assert_eq!(yielded, ["d0", "d1"], "page 1 once, and nothing of the false page 2");
+    assert!(
+        matches!(&error, Error::Pagination { message } if message.contains("page 2 was answered with page 1")),
+        "{error:?}"
+    );
+}

@@ -3,7 +3,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use common::*;
 use futures::TryStreamExt;
@@ -138,7 +144,7 @@ async fn exhausted_retries_say_how_many_attempts_and_what_the_last_got() {
 }
 
 #[tokio::test]
-async fn retry_after_in_seconds_is_honoured_and_capped() {
+async fn retry_after_in_seconds_is_honoured() {
     let server = MockServer::start().await;
     fail_then_succeed(
         &server,
@@ -150,21 +156,67 @@ async fn retry_after_in_seconds_is_honoured_and_capped() {
     let started = Instant::now();
     client(&server.uri(), quick()).describe_spec("s").await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(950), "waited {:?}", started.elapsed());
+}
 
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_gives_up_at_once_with_the_answer_and_the_wait() {
+    for (status, max_retry_after) in [(429, None), (503, Some(Duration::from_millis(20)))] {
+        let server = MockServer::start().await;
+        fail_then_succeed(
+            &server,
+            ResponseTemplate::new(status)
+                .insert_header("retry-after", "999999999")
+                .insert_header("x-request-id", "r-1")
+                .set_body_json(json!({"detail": "slow down"})),
+            1,
+            spec_json("s", "n"),
+        )
+        .await;
+        let retry = max_retry_after.map_or_else(quick, |max| quick().max_retry_after(max));
+        let error = client(&server.uri(), retry).describe_spec("s").await.unwrap_err();
+        match &error {
+            Error::RetryAfterTooLong { requested, allowed, last } => {
+                assert_eq!(*requested, Duration::from_secs(999_999_999));
+                assert_eq!(*allowed, max_retry_after.unwrap_or(Duration::from_secs(20)));
+                assert!(matches!(**last, Error::Http { .. }), "{last:?}");
+            }
+            other => panic!("expected RetryAfterTooLong, got {other:?}"),
+        }
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(error.request_id(), Some("r-1"));
+        let line = error.to_string();
+        assert!(line.contains("999999999 s") && line.contains("slow down"), "{line}");
+        assert_eq!(request_count(&server).await, 1, "{status}: no retry the service refused in advance");
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_call_deadline_gives_up_at_once_instead_of_timing_out() {
     let server = MockServer::start().await;
     fail_then_succeed(
         &server,
-        ResponseTemplate::new(503).insert_header("retry-after", "3600"),
+        ResponseTemplate::new(429).insert_header("retry-after", "10"),
         1,
         spec_json("s", "n"),
     )
     .await;
-    let started = Instant::now();
-    client(&server.uri(), quick().max_retry_after(Duration::from_millis(20)))
-        .describe_spec("s")
-        .await
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(server.uri())
+        .retry(quick())
+        .call_timeout(Duration::from_secs(5))
+        .build()
         .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(30), "an hour's Retry-After is capped");
+    let error = client.describe_spec("s").await.unwrap_err();
+    match &error {
+        Error::RetryAfterTooLong { requested, allowed, .. } => {
+            assert_eq!(*requested, Duration::from_secs(10));
+            assert!(*allowed <= Duration::from_secs(5), "what was left of the deadline: {allowed:?}");
+        }
+        other => panic!("expected RetryAfterTooLong, got {other:?}"),
+    }
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429), "the throttling is not hidden");
+    assert_eq!(request_count(&server).await, 1);
 }
 
 #[tokio::test]
@@ -221,10 +273,17 @@ async fn a_call_deadline_covers_its_retries() {
 async fn a_listing_deadline_ends_the_stream() {
     let server = MockServer::start().await;
     Mock::given(matchers::any())
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(100)).set_body_json(json!({
-            "deployments": [deployment_json("d", "n", "deployed")],
-            "deploymentCount": 50, "pageCount": 50, "pageNumber": 1, "pageSize": 1
-        })))
+        .respond_with(|request: &wiremock::Request| {
+            let number: u64 = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "pageNumber")
+                .map_or(1, |(_, v)| v.parse().unwrap());
+            ResponseTemplate::new(200).set_delay(Duration::from_millis(100)).set_body_json(json!({
+                "deployments": [deployment_json("d", "n", "deployed")],
+                "deploymentCount": 50, "pageCount": 50, "pageNumber": number, "pageSize": 1
+            }))
+        })
         .mount(&server)
         .await;
     let client = client(&server.uri(), quick());
@@ -243,25 +302,30 @@ async fn a_listing_deadline_ends_the_stream() {
     assert!(request_count(&server).await < 10);
 }
 
-/// A server on loopback that answers every connection with `response`, then waits `hold`
-/// before closing. For what wiremock will not do: cut bodies, chunked bodies, stalls.
-async fn raw_server(response: Vec<u8>, hold: Duration) -> String {
+/// A server on loopback that answers every request with `response`, then waits `hold` before
+/// closing the connection; it counts the requests it read. For what wiremock will not do: cut
+/// bodies, chunked bodies, stalls, broken HTTP.
+async fn raw_server(response: Vec<u8>, hold: Duration) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else { return };
             let response = response.clone();
+            let counter = counter.clone();
             tokio::spawn(async move {
                 if read_request_head(&mut socket).await.is_none() {
                     return;
                 }
+                counter.fetch_add(1, Ordering::SeqCst);
                 let _ = socket.write_all(&response).await;
                 tokio::time::sleep(hold).await;
             });
         }
     });
-    url
+    (url, requests)
 }
 
 #[tokio::test]
@@ -276,7 +340,7 @@ async fn a_body_over_the_limit_is_refused_declared_or_not() {
         big.len()
     );
     for response in [declared, chunked] {
-        let url = raw_server(response.into_bytes(), Duration::ZERO).await;
+        let (url, _) = raw_server(response.into_bytes(), Duration::ZERO).await;
         let client = Client::builder().token(TOKEN).base_url(url).max_response_body(1000).build().unwrap();
         let error = client.describe_spec("s").await.unwrap_err();
         assert!(matches!(error, Error::ResponseTooLarge { limit: 1000 }), "{error:?}");
@@ -287,7 +351,7 @@ async fn a_body_over_the_limit_is_refused_declared_or_not() {
 async fn a_server_that_stalls_mid_body_times_out() {
     let head =
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\": \"s\", ";
-    let url = raw_server(head.as_bytes().to_vec(), Duration::from_secs(30)).await;
+    let (url, _) = raw_server(head.as_bytes().to_vec(), Duration::from_secs(30)).await;
     let client = Client::builder()
         .token(TOKEN)
         .base_url(url)
@@ -302,7 +366,7 @@ async fn a_server_that_stalls_mid_body_times_out() {
 #[tokio::test]
 async fn a_body_cut_short_is_retried_for_reads() {
     let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"id\"";
-    let url = raw_server(head.as_bytes().to_vec(), Duration::ZERO).await;
+    let (url, _) = raw_server(head.as_bytes().to_vec(), Duration::ZERO).await;
     let error = client(&url, quick().max_attempts(3)).describe_spec("s").await.unwrap_err();
     assert!(
         matches!(&error, Error::RetriesExhausted { attempts: 3, last } if matches!(**last, Error::Transport { .. })),
@@ -331,4 +395,105 @@ async fn the_token_does_not_follow_a_redirect_to_another_host() {
     let followed = only_request(&elsewhere).await;
     assert_eq!(header(&followed, "authorization"), None, "the token must stay with its host");
     assert_eq!(header(&only_request(&origin).await, "authorization"), Some(TOKEN));
+}
+
+#[tokio::test]
+async fn answers_that_break_http_are_protocol_errors_and_not_retried() {
+    let many_headers: String = (0..10_000).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let cases = [
+        ("a garbage status line", "HTTP/1.1 two hundred OK\r\ncontent-length: 2\r\n\r\n{}".to_owned()),
+        ("ten thousand headers", format!("HTTP/1.1 200 OK\r\n{many_headers}content-length: 2\r\n\r\n{{}}")),
+        ("a negative content-length", "HTTP/1.1 200 OK\r\ncontent-length: -5\r\n\r\n{}".to_owned()),
+        (
+            "a bad chunk size",
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+                .to_owned(),
+        ),
+    ];
+    for (case, response) in cases {
+        let (url, requests) = raw_server(response.into_bytes(), Duration::ZERO).await;
+        let error = client(&url, quick()).describe_spec("s").await.unwrap_err();
+        assert!(matches!(error, Error::Protocol { .. }), "{case}: {error:?}");
+        assert!(error.to_string().contains("not valid HTTP"), "{case}: {error}");
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "{case} is not retried");
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_loop_is_cut_short_and_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(matchers::any())
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/v1/apps/specs/s"))
+        .mount(&server)
+        .await;
+    let error = client(&server.uri(), quick()).describe_spec("s").await.unwrap_err();
+    assert!(matches!(error, Error::Protocol { .. }), "{error:?}");
+    assert_eq!(request_count(&server).await, peak_press_apps::MAX_REDIRECTS + 1);
+}
+
+/// A server whose first answer to every DELETE is `first`, and 404 after that: a delete that was
+/// carried out, then retried.
+async fn delete_answered(first: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(matchers::method("DELETE"))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(matchers::method("DELETE"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"detail": "no such thing"})))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_delete_whose_retry_finds_it_gone_after_it_may_have_been_carried_out_succeeds() {
+    for status in [500, 502, 504] {
+        let server = delete_answered(ResponseTemplate::new(status)).await;
+        client(&server.uri(), quick()).delete_spec("s").await.unwrap();
+        assert_eq!(request_count(&server).await, 2, "after a {status}, the delete was tried again");
+        let server = delete_answered(ResponseTemplate::new(status)).await;
+        client(&server.uri(), quick()).delete_deployment("d").await.unwrap();
+        assert_eq!(request_count(&server).await, 2);
+    }
+    // A connection cut after the request went out.
+    let (url, requests) =
+        raw_server(b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n{".to_vec(), Duration::ZERO).await;
+    let cut_then_gone =
+        Client::builder().token(TOKEN).base_url(&url).retry(quick().max_attempts(2)).build().unwrap();
+    let error = cut_then_gone.delete_spec("s").await.unwrap_err();
+    assert!(
+        matches!(error, Error::RetriesExhausted { attempts: 2, .. }),
+        "the raw server never says 404: {error:?}"
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_delete_that_was_refused_before_any_work_still_reports_not_found() {
+    // 429 and 503 say the request was not carried out, so the 404 after them is the truth.
+    for status in [429, 503] {
+        let server = delete_answered(ResponseTemplate::new(status)).await;
+        let error = client(&server.uri(), quick()).delete_spec("s").await.unwrap_err();
+        assert!(matches!(error, Error::NotFound { .. }), "after a {status}: {error:?}");
+        assert_eq!(request_count(&server).await, 2);
+    }
+    // And a first answer of 404 is a 404.
+    let server = delete_answered(ResponseTemplate::new(404)).await;
+    let error = client(&server.uri(), quick()).delete_deployment("d").await.unwrap_err();
+    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+    assert_eq!(request_count(&server).await, 1);
+    // A read that finds nothing after a 502 is a plain not-found: only deletes want a thing gone.
+    let server = delete_answered(ResponseTemplate::new(502)).await;
+    Mock::given(matchers::method("GET"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(matchers::method("GET")).respond_with(ResponseTemplate::new(404)).mount(&server).await;
+    let error = client(&server.uri(), quick()).describe_spec("s").await.unwrap_err();
+    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
 }
