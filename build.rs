@@ -9,7 +9,10 @@
 //! - the one success code becomes the range `2XX`, so a service answering 200 where the document
 //!   says 201 is still understood;
 //! - a required property with a default (such as `NewSpec.kind`) is no longer required, so the
-//!   generated builder fills it in; the field is not optional in Rust and is always sent.
+//!   generated builder fills it in; the field is not optional in Rust and is always sent;
+//! - the four listings answer raw bytes: the pager holds prefetched pages as their bodies and
+//!   decodes each into the generated `*Page` type only when it reaches the head of the queue, so
+//!   what a listing holds in memory is bounded in bytes.
 
 use std::{env, fs, panic, path::Path, str::FromStr, time::Instant};
 
@@ -40,6 +43,7 @@ fn main() {
     let mut document: OpenAPI = serde_json::from_str(&text)
         .unwrap_or_else(|e| fail(&format!("{DOCUMENT} is not a valid OpenAPI 3.0 document: {e}")));
     keep_success_responses(&mut document);
+    raw_listings(&mut document);
     default_required_properties(&mut document);
 
     let started = Instant::now();
@@ -145,6 +149,27 @@ fn keep_success_responses(document: &mut OpenAPI) {
                 .map(|(_, response)| response);
             if let Some(response) = success {
                 responses.responses.insert(StatusCode::Range(2), response);
+            }
+        }
+    }
+}
+
+/// The operations whose success body the facade decodes itself: the listings.
+const RAW_OPERATIONS: &[&str] =
+    &["list_specs", "list_spec_releases", "list_deployments", "list_deployment_revisions"];
+
+fn raw_listings(document: &mut OpenAPI) {
+    for item in document.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else { continue };
+        let Some(operation) = item.get.as_mut() else { continue };
+        if !RAW_OPERATIONS.contains(&operation.operation_id.as_deref().unwrap_or_default()) {
+            continue;
+        }
+        for response in operation.responses.responses.values_mut() {
+            let ReferenceOr::Item(response) = response else { continue };
+            // progenitor generates a byte stream for any media type but JSON.
+            if let Some(json) = response.content.shift_remove("application/json") {
+                response.content.insert("application/octet-stream".to_owned(), json);
             }
         }
     }

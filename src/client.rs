@@ -63,6 +63,10 @@ impl Client {
         progenitor_client::ClientInfo::baseurl(&self.api)
     }
 
+    pub(crate) fn transport(&self) -> &Transport {
+        progenitor_client::ClientInfo::inner(&self.api)
+    }
+
     /// Runs one call: `send` issues the generated request, afresh for each attempt.
     pub(crate) async fn call<'c, T, Fut>(&'c self, send: impl Fn(&'c generated::Client) -> Fut) -> Result<T>
     where

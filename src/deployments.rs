@@ -7,8 +7,8 @@ use crate::{
     Client, DeploymentStatus, Error, Result, RevisionStatus,
     pagination::{Paginator, list_query},
     types::{
-        CreatedId, CreatedRevision, Deployment, DeploymentMetadataUpdate, DeploymentSortKey, NewDeployment,
-        NewRevision, Redeployment, Revision, RevisionSortKey,
+        CreatedId, CreatedRevision, Deployment, DeploymentMetadataUpdate, DeploymentPage, DeploymentSortKey,
+        NewDeployment, NewRevision, Redeployment, Revision, RevisionPage, RevisionSortKey,
     },
     validate,
 };
@@ -21,7 +21,7 @@ pub struct DeploymentQuery {
     sort: Vec<DeploymentSortKey>,
 }
 
-list_query!(DeploymentQuery, Deployment, deployments, deployment_count, |query, api| api
+list_query!(DeploymentQuery, Deployment, DeploymentPage, deployments, deployment_count, |query, api| api
     .list_deployments()
     .status(query.status.clone())
     .set_if(query.name.clone(), |r, v| r.name(v))
@@ -58,7 +58,7 @@ pub struct RevisionQuery {
     status: Vec<RevisionStatus>,
 }
 
-list_query!(RevisionQuery, Revision, revisions, revision_count, |query, api| api
+list_query!(RevisionQuery, Revision, RevisionPage, revisions, revision_count, |query, api| api
     .list_deployment_revisions()
     .deployment_id(query.deployment_id.clone())
     .sort(query.sort.clone())

@@ -46,8 +46,10 @@
 //!
 //! The four list operations return a [`pagination::Paginator`]: set filters, then take one
 //! [`page`](pagination::Paginator::page) with its counts, or stream every item with
-//! [`items`](pagination::Paginator::items). Once the first page tells how many there are, later
-//! pages are fetched [`DEFAULT_CONCURRENCY`] at a time, in order and in bounded memory.
+//! [`items`](pagination::Paginator::items). `items()` yields every item exactly once even while
+//! others create and delete, asks for large pages unless told otherwise, and fetches up to
+//! [`DEFAULT_CONCURRENCY`] pages at once within [`DEFAULT_BUFFER_BYTES`] of held bodies, in order;
+//! the [`pagination`] module says how.
 //!
 //! # Retries and time limits
 //!
@@ -95,7 +97,7 @@ pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stag
 pub use deployments::{DeploymentQuery, ListDeploymentRevisions, ListDeployments, RevisionQuery};
 pub use error::{Error, Result};
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus};
-pub use pagination::{DEFAULT_CONCURRENCY, Page};
+pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, Page};
 pub use retry::RetryConfig;
 pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
 

@@ -7,7 +7,7 @@ use crate::{
     pagination::{Paginator, list_query},
     types::{
         CreateSpecRequest, CreateSpecRequestFeatured, CreatedId, CreatedRelease, NewRelease, NewSpec,
-        ParameterDefinitions, Release, ReleaseSortKey, Spec, SpecSortKey, SpecUpdate,
+        ParameterDefinitions, Release, ReleasePage, ReleaseSortKey, Spec, SpecPage, SpecSortKey, SpecUpdate,
     },
     validate,
 };
@@ -23,7 +23,7 @@ pub struct SpecQuery {
     scope: Vec<SpecScope>,
 }
 
-list_query!(SpecQuery, Spec, specs, spec_count, |query, api| api
+list_query!(SpecQuery, Spec, SpecPage, specs, spec_count, |query, api| api
     .list_specs()
     .status(query.status.clone())
     .set_if(query.featured, |r, v| r.featured(v))
@@ -80,7 +80,7 @@ pub struct ReleaseQuery {
     sort: Vec<ReleaseSortKey>,
 }
 
-list_query!(ReleaseQuery, Release, releases, release_count, |query, api| {
+list_query!(ReleaseQuery, Release, ReleasePage, releases, release_count, |query, api| {
     api.list_spec_releases().spec_id(query.spec_id.clone()).sort(query.sort.clone())
 });
 

@@ -304,19 +304,49 @@ async fn map_error(
             let message = value.status().canonical_reason().unwrap_or("error").to_owned();
             Error::from_status(value.status(), message, request_id(value.headers()))
         }
-        Generated::InvalidResponsePayload(body, why) => Error::Decode {
-            status: status.unwrap_or(StatusCode::OK),
-            message: format!(
-                "{}; the body began: {}",
-                display_start(&why, redactor),
-                body_start(&body, redactor)
-            ),
-        },
+        Generated::InvalidResponsePayload(body, why) => {
+            undecodable(status.unwrap_or(StatusCode::OK), &body, &why, redactor)
+        }
         Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
             e.into()
         }
         Generated::InvalidRequest(message) | Generated::Custom(message) => Error::invalid(message),
     }
+}
+
+/// The error for a success body that is not what the API documents: what did not match, and the
+/// start of the body, at a cost that does not grow with the body's size.
+fn undecodable(status: StatusCode, body: &[u8], why: &serde_json::Error, redactor: &Redactor) -> Error {
+    Error::Decode {
+        status,
+        message: format!("{}; the body began: {}", display_start(why, redactor), body_start(body, redactor)),
+    }
+}
+
+impl Transport {
+    /// The error for a listing's page body that does not decode; see [`undecodable`].
+    pub(crate) fn undecodable(&self, body: &[u8], why: &serde_json::Error) -> Error {
+        undecodable(StatusCode::OK, body, why, &self.redactor)
+    }
+}
+
+/// A streamed success body read whole inside the attempt, so that a body cut short is retried like
+/// any other. The buffer is sized from `Content-Length` (already held to the response limit), so
+/// a page is not copied while it grows.
+pub(crate) async fn whole(
+    value: ResponseValue<progenitor_client::ByteStream>,
+) -> std::result::Result<ResponseValue<bytes::Bytes>, progenitor_client::Error> {
+    let (status, headers) = (value.status(), value.headers().clone());
+    let declared = headers
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = bytes::BytesMut::with_capacity(declared);
+    let mut stream = value.into_inner_stream();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.map_err(progenitor_client::Error::ResponseBodyError)?);
+    }
+    Ok(ResponseValue::new(body.freeze(), status, headers))
 }
 
 /// The error for an unsuccessful response: its status, its explanation and its request id.

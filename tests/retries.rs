@@ -274,14 +274,17 @@ async fn a_listing_deadline_ends_the_stream() {
     let server = MockServer::start().await;
     Mock::given(matchers::any())
         .respond_with(|request: &wiremock::Request| {
-            let number: u64 = request
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "pageNumber")
-                .map_or(1, |(_, v)| v.parse().unwrap());
+            let parameter = |name: &str| -> u64 {
+                request.url.query_pairs().find(|(k, _)| k == name).map_or(1, |(_, v)| v.parse().unwrap())
+            };
+            let (number, size) = (parameter("pageNumber"), parameter("pageSize"));
+            let first = (number - 1) * size;
+            let items: Vec<_> = (first..(first + size).min(50))
+                .map(|i| deployment_json(&format!("d{i}"), "n", "deployed"))
+                .collect();
             ResponseTemplate::new(200).set_delay(Duration::from_millis(100)).set_body_json(json!({
-                "deployments": [deployment_json("d", "n", "deployed")],
-                "deploymentCount": 50, "pageCount": 50, "pageNumber": number, "pageSize": 1
+                "deployments": items, "deploymentCount": 50,
+                "pageCount": 50u64.div_ceil(size), "pageNumber": number, "pageSize": size
             }))
         })
         .mount(&server)
