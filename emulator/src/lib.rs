@@ -49,6 +49,7 @@
 mod error;
 mod faults;
 mod model;
+mod orders;
 mod routes;
 mod store;
 

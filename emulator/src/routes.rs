@@ -23,7 +23,8 @@ use crate::{
     error::{ApiError, ApiResult},
     faults::{self, FaultSlot},
     model::*,
-    store::{ListQuery, Page, SortField, Store},
+    orders::SortField,
+    store::{ListQuery, Page, Store},
 };
 
 /// Which tokens may do what.

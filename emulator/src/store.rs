@@ -6,7 +6,6 @@
 //! zero makes every transition visible on the next request.
 
 use std::{
-    cmp::Ordering,
     collections::HashMap,
     time::{Duration, Instant},
 };
@@ -17,19 +16,11 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, ApiResult},
     model::*,
+    orders::{Orders, SortField, Sortable, compare},
 };
 
 /// Who the emulator says created things.
 const CREATOR: &str = "emulator@peak.ai";
-
-/// A field a listing can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortField {
-    CreatedAt,
-    CreatedBy,
-    Name,
-    Title,
-}
 
 /// What a list request asks for, already checked.
 #[derive(Debug, Default, Clone)]
@@ -139,10 +130,8 @@ pub struct Store {
     last_stamp_ms: i64,
     specs: HashMap<String, Spec>,
     deployments: HashMap<String, Deployment>,
-    /// Ids in creation order, which is also `createdAt` order: listings in the default order
-    /// walk these instead of sorting.
-    spec_order: Vec<String>,
-    deployment_order: Vec<String>,
+    spec_orders: Orders,
+    deployment_orders: Orders,
 }
 
 impl Store {
@@ -152,8 +141,8 @@ impl Store {
             last_stamp_ms: 0,
             specs: HashMap::new(),
             deployments: HashMap::new(),
-            spec_order: Vec::new(),
-            deployment_order: Vec::new(),
+            spec_orders: Orders::default(),
+            deployment_orders: Orders::default(),
         }
     }
 
@@ -189,7 +178,7 @@ impl Store {
             for id in &gone {
                 self.deployments.remove(id);
             }
-            self.deployment_order.retain(|id| !gone.contains(id));
+            self.deployment_orders.remove(&gone);
         }
     }
 
@@ -260,7 +249,7 @@ impl Store {
             releases: vec![release],
         };
         self.specs.insert(id.clone(), record);
-        self.spec_order.push(id.clone());
+        self.spec_orders.push(&id, |id| &self.specs[id].metadata);
         Ok(id)
     }
 
@@ -269,14 +258,16 @@ impl Store {
     }
 
     pub fn list_specs(&self, query: &ListQuery) -> Page<SpecOut> {
-        let ids = candidates(&self.spec_order, &self.specs, query, |spec| {
+        let keep = |id: &str| {
+            let spec = &self.specs[id];
             (query.statuses.is_empty() || query.statuses.contains(&spec.status.as_str()))
                 && (query.scopes.is_empty() || query.scopes.contains(&spec.scope))
                 && query.featured.is_none_or(|f| f == spec.featured)
                 && prefix_matches(&query.name, Some(&spec.metadata.name))
                 && prefix_matches(&query.title, spec.metadata.title.as_ref())
-        });
-        paginate(ids, query, |id| &self.specs[id].metadata, |id| id).map(|id| spec_out(&self.specs[id]))
+        };
+        page_of(&self.spec_orders, query, |id| &self.specs[id].metadata, keep)
+            .map(|id| spec_out(&self.specs[&id]))
     }
 
     pub fn update_spec(&mut self, id: &str, update: SpecUpdate) -> ApiResult<SpecOut> {
@@ -312,7 +303,9 @@ impl Store {
         merge(&mut spec.tenants, update.tenants);
         spec.metadata.updated_at = at;
         spec.metadata.updated_by = CREATOR.into();
-        Ok(spec_out(spec))
+        let out = spec_out(spec);
+        self.spec_orders.changed(id, |id| &self.specs[id].metadata);
+        Ok(out)
     }
 
     pub fn delete_spec(&mut self, id: &str) -> ApiResult<()> {
@@ -324,7 +317,7 @@ impl Store {
             )));
         }
         self.specs.remove(id);
-        self.spec_order.retain(|kept| kept != id);
+        self.spec_orders.remove(&[id.to_owned()]);
         Ok(())
     }
 
@@ -408,7 +401,7 @@ impl Store {
             pending: Some(Pending::Deployed(Instant::now() + self.deploy_delay)),
         };
         self.deployments.insert(id.clone(), deployment);
-        self.deployment_order.push(id.clone());
+        self.deployment_orders.push(&id, |id| &self.deployments[id].metadata);
         Ok(id)
     }
 
@@ -417,12 +410,13 @@ impl Store {
     }
 
     pub fn list_deployments(&self, query: &ListQuery) -> Page<DeploymentOut> {
-        let ids = candidates(&self.deployment_order, &self.deployments, query, |deployment| {
+        let keep = |id: &str| {
+            let deployment = &self.deployments[id];
             (query.statuses.is_empty() || query.statuses.contains(&deployment.status.as_str()))
                 && prefix_matches(&query.name, Some(&deployment.metadata.name))
-        });
-        paginate(ids, query, |id| &self.deployments[id].metadata, |id| id)
-            .map(|id| deployment_out(&self.deployments[id]))
+        };
+        page_of(&self.deployment_orders, query, |id| &self.deployments[id].metadata, keep)
+            .map(|id| deployment_out(&self.deployments[&id]))
     }
 
     pub fn update_deployment(
@@ -448,7 +442,9 @@ impl Store {
         merge(&mut meta.tags, update.tags);
         meta.updated_at = at;
         meta.updated_by = CREATOR.into();
-        Ok(deployment_out(deployment))
+        let out = deployment_out(deployment);
+        self.deployment_orders.changed(id, |id| &self.deployments[id].metadata);
+        Ok(out)
     }
 
     pub fn delete_deployment(&mut self, id: &str) -> ApiResult<()> {
@@ -671,19 +667,24 @@ fn not_blank(field: &str, value: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The ids a listing may answer with, in creation order. Candidates are ids, not records: a
-/// record is read only to filter, to sort other than by creation time, or to be answered, so a
-/// listing without filters reads just its page.
-fn candidates<'a, T>(
-    order: &'a [String],
-    records: &'a HashMap<String, T>,
+/// One page of the records of `orders` that pass the query's filters, in the query's order.
+fn page_of<S: Sortable>(
+    orders: &Orders,
     query: &ListQuery,
-    keep: impl Fn(&T) -> bool,
-) -> Vec<&'a String> {
-    if !query.has_filters() {
-        return order.iter().collect();
+    fields: impl Fn(&str) -> S,
+    keep: impl Fn(&str) -> bool,
+) -> Page<String> {
+    let start = usize::try_from(query.page_size.saturating_mul(query.page_number - 1)).unwrap_or(usize::MAX);
+    let size = usize::try_from(query.page_size).unwrap_or(usize::MAX);
+    let filter: Option<&dyn Fn(&str) -> bool> = if query.has_filters() { Some(&keep) } else { None };
+    let (total, items) = orders.page(&query.sort, fields, filter, start, size);
+    Page {
+        items,
+        total,
+        page_count: total.div_ceil(query.page_size),
+        page_number: query.page_number,
+        page_size: query.page_size,
     }
-    order.iter().filter(|id| keep(&records[*id])).collect()
 }
 
 fn prefix_matches(prefix: &Option<String>, value: Option<&String>) -> bool {
@@ -768,11 +769,6 @@ fn check_values(definitions: &ParameterDefinitions, values: &AppParameters) -> A
     Ok(())
 }
 
-/// Something a listing can sort: its sortable fields.
-trait Sortable {
-    fn field(&self, field: SortField) -> Option<&str>;
-}
-
 impl Sortable for &Metadata {
     fn field(&self, field: SortField) -> Option<&str> {
         match field {
@@ -808,16 +804,7 @@ fn paginate<'a, T, S: Sortable>(
     match keys {
         [(SortField::CreatedAt, true)] => items.reverse(),
         [(SortField::CreatedAt, false)] => {}
-        _ => items.sort_by(|a, b| {
-            let (fa, fb) = (fields(a), fields(b));
-            keys.iter()
-                .map(|&(field, descending)| {
-                    let order = fa.field(field).cmp(&fb.field(field));
-                    if descending { order.reverse() } else { order }
-                })
-                .find(|o| *o != Ordering::Equal)
-                .unwrap_or_else(|| id(a).cmp(id(b)))
-        }),
+        _ => items.sort_by(|a, b| compare(keys, &fields(a), &fields(b), id(a), id(b))),
     }
     let total = items.len() as u64;
     let start = query.page_size.saturating_mul(query.page_number - 1);
