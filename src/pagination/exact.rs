@@ -19,11 +19,12 @@ use super::{
 };
 use crate::{Client, Error, Result};
 
-/// The first window when no page size is set: small, so that the first items come quickly.
-const FIRST_WINDOW: u64 = 125;
+/// The first window when no page size is set: the service's default page, so that the first
+/// items come as quickly as from any client.
+const FIRST_WINDOW: u64 = 25;
 
 /// The smallest straddling window; it doubles each time the listing moved too much for it.
-const CHECK_WINDOW: u64 = 16;
+const CHECK_WINDOW: u64 = 6;
 
 /// How many straddling windows one boundary may take before the listing gives up.
 const CHECK_ATTEMPTS: u32 = 7;
@@ -68,10 +69,9 @@ struct Exact<'c, Q: ListQuery> {
 }
 
 impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
-    /// The window size at `offset`: the caller's, or 125, 125, 250, 500, then the largest page.
-    /// Each divides the offset it starts at, as the service's page numbers require.
+    /// The window size at `offset`: the caller's, or else doubling from 25 to the largest page.
     fn size_at(&self, offset: u64) -> u64 {
-        self.explicit.unwrap_or(if offset == 0 { FIRST_WINDOW } else { offset.min(MAX_PAGE_SIZE) })
+        self.explicit.unwrap_or_else(|| growing_window(offset))
     }
 
     /// Asks for the windows that the latest total calls for, as far as the prefetch has room.
@@ -190,6 +190,16 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
             body = self.prefetch.fetch_now(window).await;
         }
         unreachable!("the loop returns")
+    }
+}
+
+/// Without a page size: 25, 25, 50, 100, 200, 400, 200 (to reach 1,000), then pages of 1,000.
+/// Each size divides the offset it starts at, as the service's page numbers require.
+fn growing_window(offset: u64) -> u64 {
+    match offset {
+        0 => FIRST_WINDOW,
+        _ if offset.is_multiple_of(MAX_PAGE_SIZE) => MAX_PAGE_SIZE,
+        _ => offset.min(MAX_PAGE_SIZE - offset % MAX_PAGE_SIZE),
     }
 }
 
@@ -407,6 +417,19 @@ mod tests {
         let check_ids = ["d", "e"];
         let verdict = judge(&memory, &[], 4, &check_ids, Window::at(3, 3), &page(&check_ids, 5));
         assert_eq!(verdict, Verdict::Joined { gap: 1..2, from: 0, ends: true });
+    }
+
+    #[test]
+    fn growing_windows_reach_the_largest_page_in_service_page_numbers() {
+        let mut offset = 0;
+        let mut sizes = Vec::new();
+        while offset < 3000 {
+            let size = growing_window(offset);
+            assert!(offset.is_multiple_of(size), "{size} does not divide {offset}");
+            sizes.push(size);
+            offset += size;
+        }
+        assert_eq!(sizes, [25, 25, 50, 100, 200, 400, 200, 1000, 1000]);
     }
 
     #[test]

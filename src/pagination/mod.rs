@@ -42,10 +42,10 @@
 //!
 //! # Fast on its defaults, bounded in bytes
 //!
-//! Unless a page size is set, [`items`](Paginator::items) asks for 125 items first (the first
-//! item arrives quickly), then for windows that double up to the service's largest page of
-//! [`MAX_PAGE_SIZE`]: 10,000 items take 13 requests instead of the 400 of the service's default
-//! 25. An explicit [`page_size`](Paginator::page_size) is respected.
+//! Unless a page size is set, [`items`](Paginator::items) asks for the service's default 25 items
+//! first (the first item arrives as quickly as from any client), then for windows that double up
+//! to the service's largest page of [`MAX_PAGE_SIZE`]: 10,000 items take 16 requests instead of the
+//! 400 of pages of 25. An explicit [`page_size`](Paginator::page_size) is respected.
 //!
 //! Once the first page tells how many there are, later pages are fetched several at a time: up to
 //! [`DEFAULT_CONCURRENCY`] pages, and no more than [`DEFAULT_BUFFER_BYTES`] of response bodies as
