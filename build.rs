@@ -33,6 +33,10 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("RevisionStatus", "crate::model::RevisionStatus"),
     ("RevisionStatusValue", "crate::model::RevisionStatus"),
     ("ParameterValue", "crate::model::ParameterValue"),
+    // The document spells "a scope or null" and "parameters or null" as schemas of their own, as
+    // OpenAPI 3.0 requires for every tool to read them; in Rust they are plain options.
+    ("NullableSpecScope", "::std::option::Option<crate::model::SpecScope>"),
+    ("NullableParameterDefinitions", "::std::option::Option<crate::generated::types::ParameterDefinitions>"),
 ];
 
 fn main() {

@@ -182,7 +182,7 @@ fn definition(
         name: name.into(),
         type_,
         required: false,
-        default_value,
+        default_value: Some(default_value),
         hide_value: Some(hide),
         title: None,
         description: None,

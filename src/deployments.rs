@@ -43,8 +43,8 @@ impl ListDeployments<'_> {
         self
     }
 
-    /// Sorts by `field:asc` or `field:desc`, with field one of `createdAt`, `createdBy`, `name`,
-    /// `title`; call again for further keys.
+    /// Sorts by `field:asc`, `field:desc` or `field` (ascending), with field one of `createdAt`,
+    /// `createdBy`, `name`, `title`; call again for further keys.
     pub fn sort(self, key: &str) -> Self {
         self.sort_by(key, |query| &mut query.sort)
     }
@@ -68,7 +68,8 @@ list_query!(RevisionQuery, Revision, RevisionPage, revisions, revision_count, |q
 pub type ListDeploymentRevisions<'c> = Paginator<'c, RevisionQuery>;
 
 impl ListDeploymentRevisions<'_> {
-    /// Sorts by `createdAt:asc|desc` or `createdBy:asc|desc`; call again for further keys.
+    /// Sorts by `createdAt` or `createdBy`, with `:asc` or `:desc` (ascending when bare); call again
+    /// for further keys.
     pub fn sort(self, key: &str) -> Self {
         self.sort_by(key, |query| &mut query.sort)
     }

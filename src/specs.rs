@@ -60,8 +60,8 @@ impl ListSpecs<'_> {
         self
     }
 
-    /// Sorts by `field:asc` or `field:desc`, with field one of `createdAt`, `createdBy`, `name`,
-    /// `title`; call again for further keys.
+    /// Sorts by `field:asc`, `field:desc` or `field` (ascending), with field one of `createdAt`,
+    /// `createdBy`, `name`, `title`; call again for further keys.
     pub fn sort(self, key: &str) -> Self {
         self.sort_by(key, |query| &mut query.sort)
     }
@@ -88,7 +88,8 @@ list_query!(ReleaseQuery, Release, ReleasePage, releases, release_count, |query,
 pub type ListSpecReleases<'c> = Paginator<'c, ReleaseQuery>;
 
 impl ListSpecReleases<'_> {
-    /// Sorts by `createdAt:asc|desc` or `createdBy:asc|desc`; call again for further keys.
+    /// Sorts by `createdAt` or `createdBy`, with `:asc` or `:desc` (ascending when bare); call again
+    /// for further keys.
     pub fn sort(self, key: &str) -> Self {
         self.sort_by(key, |query| &mut query.sort)
     }

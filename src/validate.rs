@@ -56,7 +56,9 @@ pub(crate) fn parameters(definitions: &ParameterDefinitions) -> Result<()> {
             if !seen.insert(param.name.as_str()) {
                 return Err(Error::invalid(format!("{list} parameter {:?} is defined twice", param.name)));
             }
-            check_value(list, param, "defaultValue", &param.default_value)?;
+            if let Some(default) = &param.default_value {
+                check_value(list, param, "defaultValue", default)?;
+            }
             for option in &param.options {
                 check_value(list, param, "an option's value", &option.value)?;
             }

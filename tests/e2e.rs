@@ -37,7 +37,7 @@ fn parameters() -> ParameterDefinitions {
         name: name.into(),
         type_,
         required: false,
-        default_value,
+        default_value: Some(default_value),
         hide_value: Some(hide),
         title: None,
         description: None,
@@ -217,6 +217,17 @@ async fn listings_filter_sort_count_and_page() {
         .await
         .unwrap();
     assert_eq!(names, (10..20).rev().map(|i| format!("spec-{i}")).collect::<Vec<_>>());
+    // A bare field sorts ascending, as the official CLI's help shows (`name:asc,title`).
+    let names: Vec<_> = client
+        .list_specs()
+        .name("spec-1")
+        .sort("name")
+        .items()
+        .map_ok(|s| s.metadata.name)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(names, (10..20).map(|i| format!("spec-{i}")).collect::<Vec<_>>());
     let by_title = client.list_specs().title("Title spec-2").page(1).await.unwrap();
     assert_eq!(by_title.total, 10);
 

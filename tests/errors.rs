@@ -199,7 +199,7 @@ async fn parameter_defaults_must_match_their_type() {
         name: "p".into(),
         type_,
         required: false,
-        default_value,
+        default_value: Some(default_value),
         hide_value: None,
         title: None,
         description: None,

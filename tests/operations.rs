@@ -41,7 +41,7 @@ fn parameters() -> ParameterDefinitions {
             name: "secret".into(),
             type_: ParameterType::String,
             required: true,
-            default_value: json!("x"),
+            default_value: Some(json!("x")),
             hide_value: Some(true),
             title: None,
             description: None,
@@ -226,7 +226,7 @@ async fn describe_spec_release_puts_the_version_in_the_path() {
     )
     .await;
     let release = client.describe_spec_release("abc", "1.2.3-beta.1").await.unwrap();
-    assert_eq!(release.parameters.unwrap().run[0].default_value, json!(3));
+    assert_eq!(release.parameters.unwrap().run[0].default_value, Some(json!(3)));
     let request = only_request(&server).await;
     assert_eq!(request.url.path(), "/v1/apps/specs/abc/releases/1.2.3-beta.1");
 }

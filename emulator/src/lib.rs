@@ -29,8 +29,8 @@
 //!
 //! Specs start `available`. A new deployment, and a new revision, start `deploying` and become
 //! `deployed` after the deploy delay; the revision deployed before becomes `superseded`.
-//! `redeploy` (only from `failed` or `warning`) sets the latest revision `redeploying`, then
-//! `deployed`. A deleted deployment reports `deleting` for the deploy delay, then is gone.
+//! `redeploy` (only from `failed` or `warning`) sets the deployment `redeploying` and its latest
+//! revision `deploying`, then both `deployed`. A deleted deployment reports `deleting` for the deploy delay, then is gone.
 //!
 //! `POST /_emulator/deployments/{deploymentId}/status` with `{"status": "failed"}` (any
 //! deployment status) sets a deployment's status and its latest revision's, to test redeploys

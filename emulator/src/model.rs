@@ -93,6 +93,8 @@ pub struct VersionRef {
 #[derive(Debug, Deserialize)]
 pub struct ReleaseIn {
     pub version: String,
+    /// Optional, as the official CLI's help says; a release without notes reports empty ones.
+    #[serde(default)]
     pub notes: String,
 }
 
@@ -184,7 +186,8 @@ pub struct ParameterDefinition {
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    pub default_value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<ParameterOption>,
     #[serde(skip_serializing_if = "Option::is_none")]

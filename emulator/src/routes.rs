@@ -272,26 +272,31 @@ fn parse_listing(raw: Option<String>, listing: &Listing) -> ApiResult<ListQuery>
             }
             "pageNumber" => query.page_number = positive("pageNumber", &value)?,
             "sort" => {
-                for key in value.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                for key in listed(&value) {
                     query.sort.push(sort_key(key, listing.sort_fields)?);
                 }
             }
+            // Filters take repeated keys and comma-joined values alike, as the official CLI sends.
             "status" => {
                 if let Some(filter) = &listing.statuses {
-                    let status = (filter.parse)(&value).ok_or_else(|| {
-                        ApiError::bad_request(format!(
-                            "status: {value:?} is not one of {}",
-                            (filter.expected)()
-                        ))
-                    })?;
-                    query.statuses.push(status);
+                    for value in listed(&value) {
+                        let status = (filter.parse)(value).ok_or_else(|| {
+                            ApiError::bad_request(format!(
+                                "status: {value:?} is not one of {}",
+                                (filter.expected)()
+                            ))
+                        })?;
+                        query.statuses.push(status);
+                    }
                 }
             }
             "scope" if listing.spec_filters => {
-                let scope = Scope::parse(&value).ok_or_else(|| {
-                    ApiError::bad_request(format!("scope: {value:?} is not one of {}", Scope::expected()))
-                })?;
-                query.scopes.push(scope);
+                for value in listed(&value) {
+                    let scope = Scope::parse(value).ok_or_else(|| {
+                        ApiError::bad_request(format!("scope: {value:?} is not one of {}", Scope::expected()))
+                    })?;
+                    query.scopes.push(scope);
+                }
             }
             "featured" if listing.spec_filters => query.featured = Some(boolean("featured", &value)?),
             "title" if listing.spec_filters => query.title = Some(value.into_owned()),
@@ -300,6 +305,11 @@ fn parse_listing(raw: Option<String>, listing: &Listing) -> ApiResult<ListQuery>
         }
     }
     Ok(query)
+}
+
+/// The values of a query value that may join several with commas.
+fn listed(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn positive(name: &str, value: &str) -> ApiResult<u64> {

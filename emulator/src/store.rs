@@ -280,7 +280,13 @@ impl Store {
         let at = self.stamp();
         let spec = self.spec_mut(id)?;
         let scope = update.scope.unwrap_or(spec.scope);
-        let tenants = update.tenants.as_ref().unwrap_or(&spec.tenants);
+        // Leaving the shared scope drops the tenants it was shared with; giving tenants with
+        // another scope is an error.
+        let tenants = match update.tenants {
+            Some(tenants) => tenants,
+            None if scope == Scope::Shared => spec.tenants.clone(),
+            None => Vec::new(),
+        };
         if !tenants.is_empty() && scope != Scope::Shared {
             return Err(ApiError::unprocessable("tenants can only be given with the shared scope"));
         }
@@ -299,8 +305,8 @@ impl Store {
             }
         }
         merge(&mut spec.featured, update.featured);
-        merge(&mut spec.scope, update.scope);
-        merge(&mut spec.tenants, update.tenants);
+        spec.scope = scope;
+        spec.tenants = tenants;
         spec.metadata.updated_at = at;
         spec.metadata.updated_by = CREATOR.into();
         let out = spec_out(spec);
@@ -466,7 +472,9 @@ impl Store {
                 deployment.status.as_str()
             )));
         }
-        deployment.set_status(DeploymentStatus::Redeploying, DeploymentStatus::Redeploying.as_str());
+        // The deployment reports `redeploying`; its revision, whose statuses have no such value,
+        // reports `deploying` until it is deployed again.
+        deployment.set_status(DeploymentStatus::Redeploying, RevisionStatus::Deploying.as_str());
         deployment.pending = Some(Pending::Deployed(Instant::now() + delay));
         let latest = deployment.latest();
         Ok((deployment.id.clone(), latest.number, latest.id.clone()))
@@ -734,7 +742,7 @@ fn check_definitions(definitions: &ParameterDefinitions) -> ApiResult<()> {
                     param.name
                 )));
             }
-            let values = std::iter::once(&param.default_value).chain(param.options.iter().map(|o| &o.value));
+            let values = param.default_value.iter().chain(param.options.iter().map(|o| &o.value));
             if let Some(bad) = values.into_iter().find(|v| !value_fits(param.type_, v)) {
                 return Err(ApiError::unprocessable(format!(
                     "{list} parameter {:?} is of type {}, but is given {bad}",

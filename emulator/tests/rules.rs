@@ -6,6 +6,9 @@ mod common;
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::time::Duration;
+
+use peak_press_apps_emulator::Emulator;
 
 fn detail(body: &Value) -> &str {
     body["detail"].as_str().unwrap_or_else(|| panic!("no detail in {body}"))
@@ -225,4 +228,120 @@ async fn concurrent_creates_of_one_name_give_one_success() {
     }
     statuses.sort();
     assert_eq!(statuses, [[201].as_slice(), &[409; 15]].concat());
+}
+
+/// The ids of the specs a listing query answers with.
+async fn spec_ids(h: &Harness, query: &str) -> Vec<String> {
+    let (status, page) = h.call(Method::GET, &format!("/v1/apps/specs/?{query}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {page}");
+    page["specs"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn filters_take_comma_joined_values_as_the_official_cli_sends_them() {
+    let h = Harness::start().await;
+    let available = h.create_spec("a", json!(null)).await;
+    let unavailable = h.create_spec("b", json!(null)).await;
+    let archived = h.create_spec("c", json!(null)).await;
+    for (id, status) in [(&unavailable, "unavailable"), (&archived, "archived")] {
+        let update = json!({"metadata": {"status": status}});
+        let (code, answer) = h.call(Method::PATCH, &format!("/v1/apps/specs/{id}"), Some(update)).await;
+        assert_eq!(code, StatusCode::OK, "{answer}");
+    }
+    let mut joined = spec_ids(&h, "status=available,unavailable").await;
+    let mut repeated = spec_ids(&h, "status=available&status=unavailable").await;
+    joined.sort();
+    repeated.sort();
+    let mut expected = vec![available.clone(), unavailable.clone()];
+    expected.sort();
+    assert_eq!(joined, expected);
+    assert_eq!(repeated, expected);
+    assert_eq!(spec_ids(&h, "scope=private,public").await.len(), 3);
+    assert!(spec_ids(&h, "scope=public,shared").await.is_empty());
+    let (status, answer) = h.call(Method::GET, "/v1/apps/specs/?status=available,broken", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(detail(&answer).contains("broken"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_bare_sort_field_sorts_ascending() {
+    let h = Harness::start().await;
+    for name in ["b", "c", "a"] {
+        h.create_spec(name, json!(null)).await;
+    }
+    let names = |query: &'static str| {
+        let h = &h;
+        async move {
+            let (_, page) = h.call(Method::GET, &format!("/v1/apps/specs/?{query}"), None).await;
+            page["specs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["metadata"]["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names("sort=name").await, ["a", "b", "c"]);
+    assert_eq!(names("sort=title:desc,name").await, ["c", "b", "a"]);
+}
+
+#[tokio::test]
+async fn leaving_the_shared_scope_drops_the_tenants() {
+    let h = Harness::start().await;
+    let id = h.create_spec("shared", json!(null)).await;
+    let path = format!("/v1/apps/specs/{id}");
+    let (status, spec) = h
+        .call(Method::PATCH, &path, Some(json!({"scope": "shared", "tenants": ["tenant1", "tenant2"]})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{spec}");
+    assert_eq!(spec["tenants"], json!(["tenant1", "tenant2"]));
+    // A metadata change keeps the scope and its tenants.
+    let (_, spec) = h.call(Method::PATCH, &path, Some(json!({"featured": true}))).await;
+    assert_eq!(spec["tenants"], json!(["tenant1", "tenant2"]));
+    // What the official CLI's update-metadata sample sends to a spec its create sample shared.
+    let (status, spec) = h.call(Method::PATCH, &path, Some(json!({"scope": "private"}))).await;
+    assert_eq!(status, StatusCode::OK, "{spec}");
+    assert_eq!((spec["scope"].as_str(), &spec["tenants"]), (Some("private"), &json!([])));
+    let (status, answer) =
+        h.call(Method::PATCH, &path, Some(json!({"scope": "public", "tenants": ["t"]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "tenants go with the shared scope only: {answer}");
+}
+
+#[tokio::test]
+async fn releases_may_leave_out_notes_and_parameters_their_default_value() {
+    let h = Harness::start().await;
+    let conditional = json!({"build": [], "run": [
+        {"name": "max_retries", "type": "number", "required": false, "defaultValue": 3},
+        {"name": "filter_condition", "type": "string", "required": true, "hideValue": true,
+         "conditions": [{"dependsOn": "max_retries", "operator": "equals", "value": 3}]}
+    ]});
+    let id = h.create_spec("conditional", conditional.clone()).await;
+    let release = json!({"release": {"version": "2.0.0"}, "config": [], "parameters": conditional});
+    let (status, created) =
+        h.call(Method::POST, &format!("/v1/apps/specs/{id}/releases"), Some(release)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, described) = h.call(Method::GET, &format!("/v1/apps/specs/{id}/releases/2.0.0"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(described["notes"], "", "no notes given, empty ones reported");
+    let run = &described["parameters"]["run"];
+    assert_eq!(run[1]["name"], "filter_condition");
+    assert!(run[1].get("defaultValue").is_none(), "no default invented: {run}");
+}
+
+#[tokio::test]
+async fn a_redeployed_revision_reports_a_revision_status() {
+    let h = Harness::with(Emulator::builder().deploy_delay(Duration::from_secs(60))).await;
+    let spec_id = h.create_spec("r", json!(null)).await;
+    let id = h.create_deployment("d", &spec_id, json!({})).await;
+    let (status, _) = h
+        .call(Method::POST, &format!("/_emulator/deployments/{id}/status"), Some(json!({"status": "failed"})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer) = h.call(Method::POST, &format!("/v1/apps/deployments/{id}/redeploy"), None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, deployment) = h.call(Method::GET, &format!("/v1/apps/deployments/{id}"), None).await;
+    assert_eq!(deployment["metadata"]["status"], "redeploying");
+    assert_eq!(deployment["latestRevision"]["status"], "deploying", "revisions have no redeploying status");
+    let (_, revision) = h.call(Method::GET, &format!("/v1/apps/deployments/{id}/revisions/1"), None).await;
+    assert_eq!(revision["status"], "deploying");
 }

@@ -243,7 +243,7 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
                 self
             }
             Err(_) => self.reject(Error::invalid(format!(
-                "{key:?} is not a sort key of this listing: expected field:asc or field:desc"
+                "{key:?} is not a sort key of this listing: expected field, field:asc or field:desc"
             ))),
         }
     }
