@@ -67,7 +67,7 @@ pub use faults::{Fault, Faults};
 pub use model::MASK;
 
 /// The OpenAPI document the emulator implements.
-pub const DOCUMENT: &str = include_str!("../../openapi/press-apps.json");
+pub const DOCUMENT: &str = include_str!("../openapi/press-apps.json");
 
 /// The largest request body accepted unless set otherwise: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
