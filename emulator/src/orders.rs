@@ -115,12 +115,12 @@ impl Orders {
             [(SortField::CreatedAt, false)] => cut(&mut self.created.iter()),
             _ => {
                 let mut sorted = self.sorted.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                let order = sorted.entry(keys.to_vec()).or_insert_with(|| {
+                if !sorted.contains_key(keys) {
                     let mut order = self.created.clone();
                     order.sort_by(|a, b| compare(keys, &fields(a), &fields(b), a, b));
-                    order
-                });
-                cut(&mut order.iter())
+                    sorted.insert(keys.to_vec(), order);
+                }
+                cut(&mut sorted[keys].iter())
             }
         }
     }

@@ -24,7 +24,7 @@ use crate::{Client, Error, Result};
 const FIRST_WINDOW: u64 = 25;
 
 /// The smallest straddling window; it doubles each time the listing moved too much for it.
-const CHECK_WINDOW: u64 = 6;
+const CHECK_WINDOW: u64 = 3;
 
 /// How many straddling windows one boundary may take before the listing gives up.
 const CHECK_ATTEMPTS: u32 = 7;
