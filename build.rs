@@ -10,13 +10,15 @@
 //!   says 201 is still understood;
 //! - a required property with a default (such as `NewSpec.kind`) is no longer required, so the
 //!   generated builder fills it in; the field is not optional in Rust and is always sent;
+//! - the listings' filters take one value each (the document also allows several comma-joined,
+//!   as the official CLI sends them);
 //! - the four listings answer raw bytes: the pager holds prefetched pages as their bodies and
 //!   decodes each into the generated `*Page` type only when it reaches the head of the queue, so
 //!   what a listing holds in memory is bounded in bytes.
 
 use std::{env, fs, panic, path::Path, str::FromStr, time::Instant};
 
-use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, StatusCode, Type};
+use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, SchemaKind, StatusCode, Type};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 
 const DOCUMENT: &str = "openapi/press-apps.json";
@@ -48,6 +50,7 @@ fn main() {
         .unwrap_or_else(|e| fail(&format!("{DOCUMENT} is not a valid OpenAPI 3.0 document: {e}")));
     keep_success_responses(&mut document);
     raw_listings(&mut document);
+    single_value_filters(&mut document);
     default_required_properties(&mut document);
 
     let started = Instant::now();
@@ -176,6 +179,32 @@ fn raw_listings(document: &mut OpenAPI) {
                 response.content.insert("application/octet-stream".to_owned(), json);
             }
         }
+    }
+}
+
+/// A `*Filter` schema is one value or several joined with commas; the client sends one value per
+/// key, so its filters take the plain schema, such as `SpecStatus` for `SpecStatusFilter`.
+fn single_value_filters(document: &mut OpenAPI) {
+    const FILTER: &str = "Filter";
+    for item in document.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else { continue };
+        let Some(operation) = item.get.as_mut() else { continue };
+        for parameter in &mut operation.parameters {
+            let ReferenceOr::Item(Parameter::Query { parameter_data, .. }) = parameter else { continue };
+            let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) = &mut parameter_data.format
+            else {
+                continue;
+            };
+            let SchemaKind::Type(Type::Array(array)) = &mut schema.schema_kind else { continue };
+            if let Some(ReferenceOr::Reference { reference }) = &mut array.items
+                && let Some(plain) = reference.strip_suffix(FILTER)
+            {
+                *reference = plain.to_owned();
+            }
+        }
+    }
+    if let Some(components) = document.components.as_mut() {
+        components.schemas.retain(|name, _| !name.ends_with(FILTER));
     }
 }
 

@@ -134,7 +134,9 @@ page = succeeds(
     "list_specs",
 )
 check(page.spec_count == 1 and page.specs[0].id == spec_id, "list_specs counts the spec")
-fails(list_specs.sync_detailed(client=client, page_size=5000), 400, "list_specs with too large a page")
+# Off the document on purpose, and marked so for the validating proxy of .ci/clients.
+deliberate = client.with_headers({"x-deliberately-invalid": "true"})
+fails(list_specs.sync_detailed(client=deliberate, page_size=5000), 400, "list_specs with too large a page")
 
 update = SpecUpdate(metadata=SpecMetadataUpdate(summary="Updated"))
 spec = succeeds(update_spec_metadata.sync_detailed(spec_id, client=client, body=update), 200, Spec, "update_spec_metadata")
@@ -165,7 +167,7 @@ fails(create_deployment.sync_detailed(client=client, body=deployment), 404, "cre
 
 deployments = succeeds(list_deployments.sync_detailed(client=client), 200, DeploymentPage, "list_deployments")
 check(deployments.deployment_count == 1, "list_deployments counts the deployment")
-fails(list_deployments.sync_detailed(client=client, page_number=0), 400, "list_deployments of page 0")
+fails(list_deployments.sync_detailed(client=deliberate, page_number=0), 400, "list_deployments of page 0")
 
 described = succeeds(describe_deployment.sync_detailed(deployment_id, client=client), 200, Deployment, "describe_deployment")
 check(described.metadata.status == "deployed", "deployed at once with no deploy delay")

@@ -74,7 +74,13 @@ async function main(): Promise<void> {
     "list_specs",
   );
   check(page.specCount === 1 && page.specs[0]?.id === specId, "list_specs counts the spec");
-  await fails(client.GET(specs, { params: { query: { pageSize: 5000 } } }), 400, "list_specs with too large a page");
+  // Off the document on purpose, and marked so for the validating proxy of .ci/clients.
+  const deliberate = { "x-deliberately-invalid": "true" };
+  await fails(
+    client.GET(specs, { params: { query: { pageSize: 5000 } }, headers: deliberate }),
+    400,
+    "list_specs with too large a page",
+  );
 
   const update = { metadata: { summary: "Updated" } };
   const updated = await succeeds(client.PATCH("/v1/apps/specs/{specId}", { ...spec, body: update }), 200, "update_spec_metadata");
@@ -115,7 +121,11 @@ async function main(): Promise<void> {
 
   const deploymentPage = await succeeds(client.GET(deployments, {}), 200, "list_deployments");
   check(deploymentPage.deploymentCount === 1, "list_deployments counts the deployment");
-  await fails(client.GET(deployments, { params: { query: { pageNumber: 0 } } }), 400, "list_deployments of page 0");
+  await fails(
+    client.GET(deployments, { params: { query: { pageNumber: 0 } }, headers: deliberate }),
+    400,
+    "list_deployments of page 0",
+  );
 
   const one = "/v1/apps/deployments/{deploymentId}";
   const target = { params: { path: { deploymentId } } };
