@@ -686,13 +686,7 @@ fn page_of<S: Sortable>(
     let size = usize::try_from(query.page_size).unwrap_or(usize::MAX);
     let filter: Option<&dyn Fn(&str) -> bool> = if query.has_filters() { Some(&keep) } else { None };
     let (total, items) = orders.page(&query.sort, fields, filter, start, size);
-    Page {
-        items,
-        total,
-        page_count: total.div_ceil(query.page_size),
-        page_number: query.page_number,
-        page_size: query.page_size,
-    }
+    Page::of(items, total, query)
 }
 
 fn prefix_matches(prefix: &Option<String>, value: Option<&String>) -> bool {
@@ -821,16 +815,21 @@ fn paginate<'a, T, S: Sortable>(
         .skip(usize::try_from(start).unwrap_or(usize::MAX))
         .take(query.page_size as usize)
         .collect();
-    Page {
-        items,
-        total,
-        page_count: total.div_ceil(query.page_size),
-        page_number: query.page_number,
-        page_size: query.page_size,
-    }
+    Page::of(items, total, query)
 }
 
 impl<T> Page<T> {
+    /// The page `query` asked for, holding `items` of the `total` that pass its filters.
+    fn of(items: Vec<T>, total: u64, query: &ListQuery) -> Self {
+        Page {
+            items,
+            total,
+            page_count: total.div_ceil(query.page_size),
+            page_number: query.page_number,
+            page_size: query.page_size,
+        }
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

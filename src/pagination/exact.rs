@@ -159,7 +159,9 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
         (mut window, mut body): (Window, Result<bytes::Bytes>),
     ) -> Result<(Vec<(Q::Item, u64)>, bool)> {
         let mut size = CHECK_WINDOW;
-        for attempt in 1.. {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             let check = decode_checked::<Q>(self.client, window, &body?)?;
             served_as_asked(window, &check)?;
             let page_ids: Vec<&str> = page.iter().map(Q::id).collect();
@@ -189,7 +191,6 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
             window = straddling(center, size);
             body = self.prefetch.fetch_now(window).await;
         }
-        unreachable!("the loop returns")
     }
 }
 
