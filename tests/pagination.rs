@@ -362,3 +362,28 @@ async fn a_server_that_answers_page_one_to_every_request_cannot_repeat_it() {
         "{error:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefetch_keeps_to_its_byte_budget() {
+    // A page of 10 deployments is about 4 KB: one byte holds one page at a time (the one always
+    // allowed), the default budget lets all 8 pages of the concurrency be fetched at once.
+    for (budget, most_pages) in [(1, 1), (peak_press_apps::DEFAULT_BUFFER_BYTES, 8)] {
+        let (url, most, _) = counting_server(200, std::time::Duration::from_millis(30)).await;
+        let client = peak_press_apps::Client::builder().token(TOKEN).base_url(url).build().unwrap();
+        let items: Vec<_> = client
+            .list_deployments()
+            .page_size(10)
+            .concurrency(8)
+            .buffer_bytes(budget)
+            .items()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 200);
+        let seen = most.load(Ordering::SeqCst);
+        assert!(seen <= most_pages, "{seen} pages at once within a budget of {budget} bytes");
+        if most_pages > 1 {
+            assert!(seen > 2, "with room in the budget, pages are fetched ahead: {seen}");
+        }
+    }
+}
