@@ -8,11 +8,11 @@
 //!
 //! On a real service it creates a spec and a deployment with unique names, and deletes both.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::TryStreamExt;
 use peak_press_apps::{
-    Client, DeploymentStatus, Error,
+    Client, Error,
     types::{
         AppParameters, DeploymentMetadataUpdate, DeploymentSpecRef, NewDeployment, NewDeploymentMetadata,
         NewRelease, NewRevision, NewSpec, NewSpecMetadata, ParameterDefinition, ParameterDefinitions,
@@ -97,8 +97,12 @@ async fn run() -> Result<()> {
         .app_parameters(Some(run_values(&[("api_key", "hunter2".into()), ("replicas", 2.into())])));
     let deployment_id = client.create_deployment(deployment).await?.id;
     println!("4. Created deployment {deployment_id}; waiting for it to be deployed...");
-    let status = wait_for_deployed(&client, &deployment_id).await?;
-    println!("   it is {status}");
+    let deployed = client
+        .wait_for_deployment(&deployment_id)
+        .on_status(|status| println!("   it is {status}"))
+        .deployed()
+        .await?;
+    println!("   deployed at revision {}", deployed.latest_revision.map_or(0, |r| r.revision));
 
     // 5. A second revision, from the first release.
     let revision = NewRevision::builder()
@@ -107,7 +111,7 @@ async fn run() -> Result<()> {
         .app_parameters(Some(run_values(&[("api_key", "s3cret".into())])));
     let created = client.create_deployment_revision(&deployment_id, revision).await?;
     println!("5. Created revision {}", created.revision);
-    wait_for_deployed(&client, &deployment_id).await?;
+    client.wait_for_deployment(&deployment_id).deployed().await?;
 
     // 6. The hidden value comes back masked.
     let described = client.describe_deployment_revision(&deployment_id, created.revision).await?;
@@ -137,7 +141,7 @@ async fn run() -> Result<()> {
         reqwest::Client::new().post(url).json(&json!({"status": "failed"})).send().await?;
         let redeployed = client.redeploy(&deployment_id).await?;
         println!("9. Forced a failure and redeployed revision {}", redeployed.revision);
-        wait_for_deployed(&client, &deployment_id).await?;
+        client.wait_for_deployment(&deployment_id).deployed().await?;
     } else {
         println!("9. Skipped forcing a failure: only the emulator can do that");
     }
@@ -154,7 +158,7 @@ async fn run() -> Result<()> {
 
     // 11. Clean up: the deployment first, then the spec it holds.
     client.delete_deployment(&deployment_id).await?;
-    wait_until_gone(&client, &deployment_id).await?;
+    client.wait_for_deployment(&deployment_id).gone().await?;
     client.delete_spec(&spec_id).await?;
     println!("11. Deleted the deployment and the spec");
     if let Some(emulator) = emulator {
@@ -196,29 +200,4 @@ fn run_values(values: &[(&str, peak_press_apps::ParameterValue)]) -> AppParamete
         build: Default::default(),
         run: values.iter().map(|(name, value)| (name.to_string(), value.clone())).collect(),
     }
-}
-
-/// Polls until the deployment is deployed, or has settled in another status.
-async fn wait_for_deployed(client: &Client, deployment_id: &str) -> Result<DeploymentStatus> {
-    for _ in 0..120 {
-        let status = client.describe_deployment(deployment_id).await?.metadata.status;
-        match status {
-            Some(DeploymentStatus::Deploying | DeploymentStatus::Redeploying) | None => {
-                tokio::time::sleep(Duration::from_millis(250)).await
-            }
-            Some(settled) => return Ok(settled),
-        }
-    }
-    Err(format!("deployment {deployment_id} did not settle in 30 s").into())
-}
-
-async fn wait_until_gone(client: &Client, deployment_id: &str) -> Result<()> {
-    for _ in 0..120 {
-        match client.describe_deployment(deployment_id).await {
-            Err(Error::NotFound { .. }) => return Ok(()),
-            Err(other) => return Err(other.into()),
-            Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-        }
-    }
-    Err(format!("deployment {deployment_id} was not deleted in 30 s").into())
 }

@@ -9,7 +9,7 @@ use std::{fmt, time::Duration};
 
 use reqwest::{StatusCode, header::HeaderMap};
 
-use crate::{redact::Redactor, transport::BodyTooLarge};
+use crate::{DeploymentStatus, redact::Redactor, transport::BodyTooLarge, types::Deployment};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -147,6 +147,30 @@ pub enum Error {
         #[source]
         last: Box<Error>,
     },
+    /// A deployment waited on settled in a status from which it cannot reach the one waited for,
+    /// such as `failed` while waiting for `deployed`; see [`waiter`](crate::waiter).
+    #[error("deployment {} is {status}", deployment.id)]
+    DeploymentFailed {
+        /// The status it settled in.
+        status: DeploymentStatus,
+        /// The deployment as last described.
+        deployment: Box<Deployment>,
+    },
+    /// A wait for a deployment ran out of time; see [`waiter`](crate::waiter).
+    #[error(
+        "deployment {deployment_id} did not settle within {waited:?} ({polls} polls; last seen {})",
+        last_status.as_ref().map_or("without a status", DeploymentStatus::as_str)
+    )]
+    WaitTimedOut {
+        /// The deployment waited on.
+        deployment_id: String,
+        /// How long the wait lasted.
+        waited: Duration,
+        /// How many times the deployment was described.
+        polls: u32,
+        /// The status it had at the last poll, if it reported one.
+        last_status: Option<DeploymentStatus>,
+    },
     /// A response body larger than the client's limit; it was refused, not read whole.
     #[error("the response body is larger than the limit of {limit} bytes")]
     ResponseTooLarge {
@@ -208,6 +232,8 @@ impl Error {
                 return last.status();
             }
             Self::Timeout { .. }
+            | Self::DeploymentFailed { .. }
+            | Self::WaitTimedOut { .. }
             | Self::ResponseTooLarge { .. }
             | Self::Pagination { .. }
             | Self::InvalidRequest { .. }

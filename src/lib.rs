@@ -58,6 +58,12 @@
 //! you opt in. See [`retry`] for the policy and [`ClientBuilder`] for the per-attempt timeout,
 //! the per-call deadline and the response size limit.
 //!
+//! # Waiting for deployments
+//!
+//! [`Client::wait_for_deployment`] polls a deployment until it is deployed (after a create, a new
+//! revision or a redeploy) or gone (after a delete), with backoff, a time limit and a callback for
+//! each status it sees; see [`waiter`].
+//!
 //! # Errors
 //!
 //! Every operation returns [`Result`]. [`Error`] has a variant per documented status
@@ -88,6 +94,7 @@ pub mod retry;
 mod specs;
 mod transport;
 mod validate;
+pub mod waiter;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
@@ -100,6 +107,7 @@ pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, Spe
 pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, Page};
 pub use retry::RetryConfig;
 pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
+pub use waiter::DeploymentWaiter;
 
 /// The examples of README.md, compiled as doctests so that they stay true.
 #[cfg(doctest)]
