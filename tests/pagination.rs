@@ -261,21 +261,28 @@ async fn counting_server(
     (url, most, served)
 }
 
+/// Streams 200 deployments in pages of 10 from a counting server, with `concurrency` and a byte
+/// `budget`; returns the most page requests the server handled at once.
+async fn most_pages_at_once(concurrency: usize, budget: u64) -> usize {
+    let (url, most, _) = counting_server(200, std::time::Duration::from_millis(30)).await;
+    let client = peak_press_apps::Client::builder().token(TOKEN).base_url(url).build().unwrap();
+    let items: Vec<_> = client
+        .list_deployments()
+        .page_size(10)
+        .concurrency(concurrency)
+        .buffer_bytes(budget)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 200);
+    most.load(Ordering::SeqCst)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefetch_keeps_to_its_concurrency() {
     for concurrency in [1, 3, 6] {
-        let (url, most, _) = counting_server(200, std::time::Duration::from_millis(30)).await;
-        let client = peak_press_apps::Client::builder().token(TOKEN).base_url(url).build().unwrap();
-        let items: Vec<_> = client
-            .list_deployments()
-            .page_size(10)
-            .concurrency(concurrency)
-            .items()
-            .try_collect()
-            .await
-            .unwrap();
-        assert_eq!(items.len(), 200);
-        let seen = most.load(Ordering::SeqCst);
+        let seen = most_pages_at_once(concurrency, peak_press_apps::DEFAULT_BUFFER_BYTES).await;
         assert!(seen <= concurrency, "{seen} requests at once with a concurrency of {concurrency}");
         if concurrency > 1 {
             assert!(seen > 1, "pages were fetched ahead");
@@ -368,19 +375,7 @@ async fn prefetch_keeps_to_its_byte_budget() {
     // A page of 10 deployments is about 4 KB: one byte holds one page at a time (the one always
     // allowed), the default budget lets all 8 pages of the concurrency be fetched at once.
     for (budget, most_pages) in [(1, 1), (peak_press_apps::DEFAULT_BUFFER_BYTES, 8)] {
-        let (url, most, _) = counting_server(200, std::time::Duration::from_millis(30)).await;
-        let client = peak_press_apps::Client::builder().token(TOKEN).base_url(url).build().unwrap();
-        let items: Vec<_> = client
-            .list_deployments()
-            .page_size(10)
-            .concurrency(8)
-            .buffer_bytes(budget)
-            .items()
-            .try_collect()
-            .await
-            .unwrap();
-        assert_eq!(items.len(), 200);
-        let seen = most.load(Ordering::SeqCst);
+        let seen = most_pages_at_once(8, budget).await;
         assert!(seen <= most_pages, "{seen} pages at once within a budget of {budget} bytes");
         if most_pages > 1 {
             assert!(seen > 2, "with room in the budget, pages are fetched ahead: {seen}");
