@@ -94,27 +94,12 @@ impl<'c, Q: ListQuery + 'c> Prefetch<'c, Q> {
 
     /// Fetches `window` now, outside the queue, within the listing's deadline.
     pub(super) async fn fetch_now(&mut self, window: Window) -> Result<Bytes> {
-        let fetch = self.fetch(window);
-        self.within_deadline(fetch).await?
+        within(self.deadline_at(), self.fetch(window)).await?
     }
 
     /// The next page in order; `None` when nothing is queued.
     pub(super) async fn next(&mut self) -> Result<Option<Fetched>> {
-        let deadline = self.deadline_at();
-        let next = self.queue.next();
-        match deadline {
-            None => Ok(next.await),
-            Some((limit, at)) => tokio::time::timeout_at(at.into(), next).await.map_err(|_| timed_out(limit)),
-        }
-    }
-
-    async fn within_deadline<T>(&mut self, future: impl Future<Output = T>) -> Result<T> {
-        match self.deadline_at() {
-            None => Ok(future.await),
-            Some((limit, at)) => {
-                tokio::time::timeout_at(at.into(), future).await.map_err(|_| timed_out(limit))
-            }
-        }
+        within(self.deadline_at(), self.queue.next()).await
     }
 
     fn deadline_at(&mut self) -> Option<(Duration, Instant)> {
@@ -134,6 +119,13 @@ impl<'c, Q: ListQuery + 'c> Prefetch<'c, Q> {
     }
 }
 
-fn timed_out(limit: Duration) -> Error {
-    Error::Timeout { message: format!("the listing did not finish within {limit:?}"), source: None }
+/// `future`, unless the listing's `deadline` (its limit and the instant it runs out) passes first.
+async fn within<T>(deadline: Option<(Duration, Instant)>, future: impl Future<Output = T>) -> Result<T> {
+    match deadline {
+        None => Ok(future.await),
+        Some((limit, at)) => tokio::time::timeout_at(at.into(), future).await.map_err(|_| Error::Timeout {
+            message: format!("the listing did not finish within {limit:?}"),
+            source: None,
+        }),
+    }
 }
