@@ -1,6 +1,9 @@
 //! The client against the emulator on loopback: every operation end to end, and every rule of
 //! the service as a typed error.
 
+mod common;
+
+use common::force_status;
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -65,12 +68,6 @@ fn run_values(values: &[(&str, ParameterValue)]) -> Option<AppParameters> {
         build: Default::default(),
         run: values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
     })
-}
-
-async fn force_status(emulator: &Emulator, deployment_id: &str, status: &str) {
-    let url = format!("{}/_emulator/deployments/{deployment_id}/status", emulator.base_url());
-    let response = reqwest::Client::new().post(url).json(&json!({ "status": status })).send().await.unwrap();
-    assert!(response.status().is_success());
 }
 
 #[tokio::test]

@@ -1,6 +1,9 @@
 //! Waiters against the emulator with a deploy delay: a deployment that becomes deployed, one that
 //! fails, one that is deleted, and a wait that runs out of time.
 
+mod common;
+
+use common::force_status;
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
@@ -14,7 +17,6 @@ use peak_press_apps::{
     },
 };
 use peak_press_apps_emulator::Emulator;
-use serde_json::json;
 
 async fn start(deploy_delay: Duration) -> (Emulator, Client, String) {
     let emulator = Emulator::builder().deploy_delay(deploy_delay).start().await.unwrap();
@@ -35,13 +37,6 @@ async fn start(deploy_delay: Duration) -> (Emulator, Client, String) {
 /// Polls quickly, so that the tests follow a short deploy delay closely.
 fn quick(waiter: peak_press_apps::DeploymentWaiter<'_>) -> peak_press_apps::DeploymentWaiter<'_> {
     waiter.poll_interval(Duration::from_millis(20), Duration::from_millis(80))
-}
-
-/// Sets a deployment's status through the emulator's control route.
-async fn set_status(emulator: &Emulator, deployment_id: &str, status: &str) {
-    let url = format!("{}/_emulator/deployments/{deployment_id}/status", emulator.base_url());
-    let response = reqwest::Client::new().post(url).json(&json!({"status": status})).send().await.unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
 }
 
 #[tokio::test]
@@ -72,7 +67,7 @@ async fn a_failed_deployment_ends_the_wait_with_the_deployment_as_last_seen() {
         async move { quick(client.wait_for_deployment(&id)).deployed().await }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    set_status(&emulator, &id, "failed").await;
+    force_status(&emulator, &id, "failed").await;
     match waiting.await.unwrap() {
         Err(Error::DeploymentFailed { status, deployment }) => {
             assert_eq!(status, DeploymentStatus::Failed);
@@ -84,9 +79,9 @@ async fn a_failed_deployment_ends_the_wait_with_the_deployment_as_last_seen() {
         other => panic!("expected DeploymentFailed, got {other:?}"),
     }
     // After a redeploy the same wait ends deployed.
-    set_status(&emulator, &id, "failed").await;
+    force_status(&emulator, &id, "failed").await;
     client.redeploy(&id).await.unwrap();
-    set_status(&emulator, &id, "deployed").await;
+    force_status(&emulator, &id, "deployed").await;
     quick(client.wait_for_deployment(&id)).deployed().await.unwrap();
 }
 

@@ -333,10 +333,7 @@ async fn a_redeployed_revision_reports_a_revision_status() {
     let h = Harness::with(Emulator::builder().deploy_delay(Duration::from_secs(60))).await;
     let spec_id = h.create_spec("r", json!(null)).await;
     let id = h.create_deployment("d", &spec_id, json!({})).await;
-    let (status, _) = h
-        .call(Method::POST, &format!("/_emulator/deployments/{id}/status"), Some(json!({"status": "failed"})))
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    h.set_status(&id, "failed").await;
     let (status, answer) = h.call(Method::POST, &format!("/v1/apps/deployments/{id}/redeploy"), None).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let (_, deployment) = h.call(Method::GET, &format!("/v1/apps/deployments/{id}"), None).await;
