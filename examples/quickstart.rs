@@ -148,11 +148,11 @@ async fn run() -> Result<()> {
 
     // 10. Typed errors.
     match client.describe_deployment("no-such-deployment").await {
-        Err(Error::NotFound { message, .. }) => println!("10. A typed 404: {message}"),
+        Err(Error::NotFound(answer)) => println!("10. A typed 404: {}", answer.message()),
         other => println!("10. Expected a 404, got {other:?}"),
     }
     match client.delete_spec(&spec_id).await {
-        Err(Error::Conflict { message, .. }) => println!("    A typed 409: {message}"),
+        Err(Error::Conflict(answer)) => println!("    A typed 409: {}", answer.message()),
         other => println!("    Expected a 409, got {other:?}"),
     }
 

@@ -1,29 +1,135 @@
-//! The one error type of the crate, and how an HTTP response becomes one.
+//! The one error type of the crate, and how callers and the retry policy reason about it.
 //!
 //! Every documented status has its own variant, so callers match on what happened rather than on
-//! numbers; any other status keeps its code in [`Error::Http`]. The status is never lost: an empty
-//! 404, an HTML page from a proxy and a JSON body of an unexpected shape all keep it, with the
-//! server's message (or the start of its raw text) and the request id when the service sent one.
+//! numbers; any other status keeps its code in [`Error::Http`]. All of them carry one payload,
+//! [`ServiceError`]: the status, the server's message (or the start of its raw text), the request
+//! id and the JSON body as sent. The status is never lost: an empty 404, an HTML page from a proxy
+//! and a JSON body of an unexpected shape all keep it. [`Error::kind`] and the `is_*` methods
+//! classify an error without a list of numbers; the retry policy decides by them too.
+//!
+//! How a response becomes an error is the job of the response module, not of this one.
 
 use std::{fmt, time::Duration};
 
-use reqwest::{StatusCode, header::HeaderMap};
+use reqwest::StatusCode;
 
-use crate::{DeploymentStatus, redact::Redactor, transport::BodyTooLarge, types::Deployment};
+use crate::{DeploymentStatus, types::Deployment};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An unsuccessful answer of the service: its status, its explanation, its request id and the
+/// JSON body as sent.
+///
+/// Every text in it has the client's token scrubbed out, even when the server echoed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceError {
+    status: StatusCode,
+    message: String,
+    request_id: Option<String>,
+    detail: Option<serde_json::Value>,
+}
+
+impl ServiceError {
+    pub(crate) fn new(
+        status: StatusCode,
+        message: String,
+        request_id: Option<String>,
+        detail: Option<serde_json::Value>,
+    ) -> Self {
+        Self { status, message, request_id, detail }
+    }
+
+    /// The HTTP status, as received.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The service's explanation: the JSON body's `message` or `detail`, an HTML page's title,
+    /// or the start of the body on one line; the status's reason when the body says nothing.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The request id the service reported, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The body as the service sent it, when it was JSON (such as `{"detail": "..."}`).
+    pub fn detail(&self) -> Option<&serde_json::Value> {
+        self.detail.as_ref()
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// What kind of failure an error is, for a caller deciding what to do next; see [`Error::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The service asked the client to slow down (429).
+    Throttling,
+    /// A failure that may pass by itself: a connection that failed or was cut, a time limit, a
+    /// gateway that could not reach the service (502, 503, 504).
+    Transient,
+    /// The service failed or answered something the API does not allow: a 500 or another 5xx, an
+    /// answer that breaks HTTP or does not decode, a body over the limit, pages that contradict
+    /// themselves.
+    Server,
+    /// The request itself must change: a 4xx other than 429, a value refused before sending, a
+    /// configuration that is missing or invalid.
+    Client,
+    /// A deployment waited on failed, or did not settle in time.
+    Wait,
+}
+
+/// Which time limit ran out; see [`Error::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeLimit {
+    /// Opening the connection took longer than the connect timeout.
+    Connect,
+    /// One attempt took longer than the per-request timeout.
+    Attempt,
+    /// The whole call, retries and waits included, took longer than this.
+    Call(Duration),
+    /// A listing's whole stream took longer than this.
+    Listing(Duration),
+}
+
+impl fmt::Display for TimeLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect => f.write_str("the connection was not opened within the connect timeout"),
+            Self::Attempt => f.write_str("the request did not finish within its timeout"),
+            Self::Call(limit) => write!(f, "the call did not finish within {limit:?}, retries included"),
+            Self::Listing(limit) => write!(f, "the listing did not finish within {limit:?}"),
+        }
+    }
+}
+
 /// Everything that can go wrong when talking to the service.
 ///
+/// Match on the variants for what happened, or ask [`kind`](Error::kind) and the `is_*` methods
+/// what to do about it:
+///
 /// ```
-/// use peak_press_apps::Error;
+/// use peak_press_apps::{Error, ErrorKind};
 ///
 /// fn explain(error: &Error) -> String {
 ///     match error {
-///         Error::NotFound { message, .. } => format!("gone: {message}"),
-///         Error::Conflict { message, .. } => format!("conflict: {message}"),
-///         other if other.status().is_some_and(|s| s.is_server_error()) => "try later".into(),
+///         Error::NotFound(answer) => format!("gone: {}", answer.message()),
+///         Error::Conflict(answer) => format!("conflict: {}", answer.message()),
+///         other if other.kind() == ErrorKind::Throttling || other.is_retryable() => "try later".into(),
 ///         other => other.to_string(),
 ///     }
 /// }
@@ -32,79 +138,32 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// 400: the request is malformed or a value is invalid.
-    #[error("{}", http_line(StatusCode::BAD_REQUEST, message, request_id))]
-    BadRequest {
-        /// The service's explanation.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    BadRequest(ServiceError),
     /// 401: the token is missing or invalid.
-    #[error("{}", http_line(StatusCode::UNAUTHORIZED, message, request_id))]
-    Unauthorized {
-        /// The service's explanation.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    Unauthorized(ServiceError),
     /// 403: the token does not allow this operation.
-    #[error("{}", http_line(StatusCode::FORBIDDEN, message, request_id))]
-    Forbidden {
-        /// The service's explanation.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    Forbidden(ServiceError),
     /// 404: the spec, release, deployment or revision does not exist.
-    #[error("{}", http_line(StatusCode::NOT_FOUND, message, request_id))]
-    NotFound {
-        /// The service's explanation.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    NotFound(ServiceError),
     /// 409: the request conflicts with the current state (a name taken, a version not newer, ...).
-    #[error("{}", http_line(StatusCode::CONFLICT, message, request_id))]
-    Conflict {
-        /// The service's explanation.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    Conflict(ServiceError),
     /// 413: the request body is too large.
-    #[error("{}", http_line(StatusCode::PAYLOAD_TOO_LARGE, message, request_id))]
-    PayloadTooLarge {
-        /// The service's explanation.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    PayloadTooLarge(ServiceError),
     /// 422: the body is well formed but cannot be processed.
-    #[error("{}", http_line(StatusCode::UNPROCESSABLE_ENTITY, message, request_id))]
-    UnprocessableEntity {
-        /// The service's explanation.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    UnprocessableEntity(ServiceError),
     /// 500: the service failed.
-    #[error("{}", http_line(StatusCode::INTERNAL_SERVER_ERROR, message, request_id))]
-    InternalServerError {
-        /// The service's explanation.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    InternalServerError(ServiceError),
     /// Any other unsuccessful status, such as 429 or a 502 from a proxy.
-    #[error("{}", http_line(*status, message, request_id))]
-    Http {
-        /// The status as received.
-        status: StatusCode,
-        /// The service's explanation, or the start of the body as text.
-        message: String,
-        /// The request id the service reported, if any.
-        request_id: Option<String>,
-    },
+    #[error("{0}")]
+    Http(ServiceError),
     /// The request did not complete: the connection failed, was refused or was cut.
     #[error("could not complete the request: {}", chain(source))]
     Transport {
@@ -122,11 +181,11 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// An attempt, or the whole call with its retries, took longer than its time limit.
-    #[error("timed out: {message}")]
+    #[error("timed out: {limit}{}", source.as_ref().map(|s| format!(": {}", chain(s))).unwrap_or_default())]
     Timeout {
-        /// Which limit was reached, and what the HTTP stack reported.
-        message: String,
-        /// The HTTP stack's error, when an attempt timed out.
+        /// Which limit ran out.
+        limit: TimeLimit,
+        /// The HTTP stack's error, when an attempt or a connection timed out.
         #[source]
         source: Option<reqwest::Error>,
     },
@@ -215,61 +274,109 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status of the response that caused this error, if there was a response.
-    pub fn status(&self) -> Option<StatusCode> {
-        Some(match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound { .. } => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnprocessableEntity { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Http { status, .. } | Self::Decode { status, .. } => *status,
-            Self::Transport { source } | Self::Protocol { source } => return source.status(),
-            Self::RetriesExhausted { last, .. } | Self::RetryAfterTooLong { last, .. } => {
-                return last.status();
-            }
-            Self::Timeout { .. }
-            | Self::DeploymentFailed { .. }
-            | Self::WaitTimedOut { .. }
-            | Self::ResponseTooLarge { .. }
-            | Self::Pagination { .. }
-            | Self::InvalidRequest { .. }
-            | Self::Config { .. } => return None,
-        })
-    }
-
-    /// The request id the service reported with an error response, if any.
-    pub fn request_id(&self) -> Option<&str> {
+    /// The service's error answer behind this error, if the service answered with an error
+    /// status; through [`RetriesExhausted`](Self::RetriesExhausted) and
+    /// [`RetryAfterTooLong`](Self::RetryAfterTooLong) to the last answer.
+    pub fn service_error(&self) -> Option<&ServiceError> {
         match self {
-            Self::BadRequest { request_id, .. }
-            | Self::Unauthorized { request_id, .. }
-            | Self::Forbidden { request_id, .. }
-            | Self::NotFound { request_id, .. }
-            | Self::Conflict { request_id, .. }
-            | Self::PayloadTooLarge { request_id, .. }
-            | Self::UnprocessableEntity { request_id, .. }
-            | Self::InternalServerError { request_id, .. }
-            | Self::Http { request_id, .. } => request_id.as_deref(),
-            Self::RetriesExhausted { last, .. } | Self::RetryAfterTooLong { last, .. } => last.request_id(),
+            Self::BadRequest(answer)
+            | Self::Unauthorized(answer)
+            | Self::Forbidden(answer)
+            | Self::NotFound(answer)
+            | Self::Conflict(answer)
+            | Self::PayloadTooLarge(answer)
+            | Self::UnprocessableEntity(answer)
+            | Self::InternalServerError(answer)
+            | Self::Http(answer) => Some(answer),
+            Self::RetriesExhausted { last, .. } | Self::RetryAfterTooLong { last, .. } => {
+                last.service_error()
+            }
             _ => None,
         }
     }
 
-    /// Builds the error for an unsuccessful response from its parts.
-    pub(crate) fn from_status(status: StatusCode, message: String, request_id: Option<String>) -> Self {
-        match status.as_u16() {
-            400 => Self::BadRequest { message, request_id },
-            401 => Self::Unauthorized { message, request_id },
-            403 => Self::Forbidden { message, request_id },
-            404 => Self::NotFound { message, request_id },
-            409 => Self::Conflict { message, request_id },
-            413 => Self::PayloadTooLarge { message, request_id },
-            422 => Self::UnprocessableEntity { message, request_id },
-            500 => Self::InternalServerError { message, request_id },
-            _ => Self::Http { status, message, request_id },
+    /// The HTTP status of the response that caused this error, if there was a response.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Decode { status, .. } => Some(*status),
+            Self::Transport { source } | Self::Protocol { source } => source.status(),
+            other => other.service_error().map(ServiceError::status),
+        }
+    }
+
+    /// The request id the service reported with an error response, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.service_error().and_then(ServiceError::request_id)
+    }
+
+    /// What kind of failure this is; see [`ErrorKind`]. An error that ended retries is of the
+    /// kind of its last attempt.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Transport { .. } | Self::Timeout { .. } => ErrorKind::Transient,
+            Self::Protocol { .. }
+            | Self::ResponseTooLarge { .. }
+            | Self::Decode { .. }
+            | Self::Pagination { .. } => ErrorKind::Server,
+            Self::InvalidRequest { .. } | Self::Config { .. } => ErrorKind::Client,
+            Self::DeploymentFailed { .. } | Self::WaitTimedOut { .. } => ErrorKind::Wait,
+            Self::RetriesExhausted { last, .. } | Self::RetryAfterTooLong { last, .. } => last.kind(),
+            other => match other.status().map(|s| s.as_u16()) {
+                Some(429) => ErrorKind::Throttling,
+                Some(502..=504) => ErrorKind::Transient,
+                Some(400..=499) => ErrorKind::Client,
+                _ => ErrorKind::Server,
+            },
+        }
+    }
+
+    /// Whether the same request may succeed if sent again: throttling, transient failures and a
+    /// 500. The client's retry policy retries exactly these (creates only when they cannot have
+    /// been carried out); an error that ended the retries is not retryable any more.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::RetriesExhausted { .. } | Self::RetryAfterTooLong { .. } => false,
+            Self::InternalServerError(_) => true,
+            other => matches!(other.kind(), ErrorKind::Throttling | ErrorKind::Transient),
+        }
+    }
+
+    /// Whether the service answered 404: the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether the service answered 409: the request conflicts with the current state.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(StatusCode::CONFLICT)
+    }
+
+    /// Whether the service refused the token (401) or what it allows (403).
+    pub fn is_auth(&self) -> bool {
+        matches!(self.status(), Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN))
+    }
+
+    /// Whether a time limit ran out: an attempt's, the call's, a listing's or a waiter's.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::WaitTimedOut { .. } => true,
+            Self::RetriesExhausted { last, .. } => last.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// Builds the error for an unsuccessful answer.
+    pub(crate) fn from_service(answer: ServiceError) -> Self {
+        match answer.status.as_u16() {
+            400 => Self::BadRequest(answer),
+            401 => Self::Unauthorized(answer),
+            403 => Self::Forbidden(answer),
+            404 => Self::NotFound(answer),
+            409 => Self::Conflict(answer),
+            413 => Self::PayloadTooLarge(answer),
+            422 => Self::UnprocessableEntity(answer),
+            500 => Self::InternalServerError(answer),
+            _ => Self::Http(answer),
         }
     }
 
@@ -280,150 +387,6 @@ impl Error {
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Self::Config { message: message.into() }
     }
-}
-
-impl From<reqwest::Error> for Error {
-    fn from(source: reqwest::Error) -> Self {
-        let mut cause = std::error::Error::source(&source);
-        while let Some(error) = cause {
-            if let Some(too_large) = error.downcast_ref::<BodyTooLarge>() {
-                return Self::ResponseTooLarge { limit: too_large.limit };
-            }
-            cause = error.source();
-        }
-        if source.is_timeout() {
-            let message = chain(&source).to_string();
-            Self::Timeout { message, source: Some(source) }
-        } else if breaks_http(&source) {
-            Self::Protocol { source }
-        } else {
-            Self::Transport { source }
-        }
-    }
-}
-
-/// Whether the HTTP stack failed because the answer itself is malformed, not because the
-/// connection failed on the way: hyper's parse errors, the `InvalidData` or `InvalidInput` of a
-/// bad chunk, a redirect loop. Errors while connecting are left out: TLS reports a refused
-/// certificate as `InvalidData` too, and that is not the server's answer.
-fn breaks_http(source: &reqwest::Error) -> bool {
-    if source.is_redirect() {
-        return true;
-    }
-    if source.is_connect() {
-        return false;
-    }
-    let mut cause = std::error::Error::source(source);
-    while let Some(error) = cause {
-        if error.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse)
-            || error.downcast_ref::<std::io::Error>().is_some_and(|e| {
-                matches!(e.kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput)
-            })
-        {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
-}
-
-/// The longest message kept from an error body.
-const MESSAGE_LIMIT: usize = 300;
-
-/// Headers in which services commonly report a request id, in order of preference.
-const REQUEST_ID_HEADERS: [&str; 4] =
-    ["x-request-id", "x-peak-request-id", "x-peak-requestid", "x-amzn-requestid"];
-
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    REQUEST_ID_HEADERS
-        .iter()
-        .find_map(|name| headers.get(*name))
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-}
-
-/// The explanation in an error body: JSON `message` or `detail`, an HTML page's title, or the
-/// start of the raw text; the status's reason phrase when the body says nothing. The token is
-/// scrubbed from it.
-pub(crate) fn error_message(status: StatusCode, body: &[u8], redactor: &Redactor) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let found = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(fields)) => {
-            ["message", "detail", "error"].iter().find_map(|key| fields.get(*key)).map(|value| match value {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-        }
-        _ => html_title(text),
-    };
-    let message = match found {
-        Some(found) => one_line(&redactor.scrub(&found, false)),
-        None => body_start(body, redactor),
-    };
-    if message.is_empty() {
-        return status.canonical_reason().unwrap_or("no explanation given").to_owned();
-    }
-    message
-}
-
-fn html_title(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let start = lower.find("<title>")? + "<title>".len();
-    let end = start + lower[start..].find("</title>")?;
-    Some(text[start..end].trim().to_owned()).filter(|t| !t.is_empty())
-}
-
-/// The most of a body looked at to show its start: enough for [`MESSAGE_LIMIT`] characters
-/// unless it is mostly white space, and small whatever the body's size.
-const BODY_START_BYTES: usize = 16 * MESSAGE_LIMIT;
-
-/// The start of a body as one line of text, without the token, at a cost that does not grow with
-/// the body's size.
-pub(crate) fn body_start(body: &[u8], redactor: &Redactor) -> String {
-    let cut = body.len() > BODY_START_BYTES;
-    let window = String::from_utf8_lossy(&body[..body.len().min(BODY_START_BYTES)]);
-    one_line(&redactor.scrub(&window, cut))
-}
-
-/// A value's `Display` as one line without the token, written no further than a few times
-/// [`MESSAGE_LIMIT`], however long the value would print: a decoding error can quote a string of
-/// the body whole.
-pub(crate) fn display_start(value: &impl fmt::Display, redactor: &Redactor) -> String {
-    struct Bounded(String);
-    impl fmt::Write for Bounded {
-        fn write_str(&mut self, text: &str) -> fmt::Result {
-            let room = BODY_START_BYTES.saturating_sub(self.0.len());
-            let end = (0..=room.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
-            self.0.push_str(&text[..end]);
-            if end < text.len() { Err(fmt::Error) } else { Ok(()) }
-        }
-    }
-    let mut bounded = Bounded(String::new());
-    let cut = fmt::write(&mut bounded, format_args!("{value}")).is_err();
-    one_line(&redactor.scrub(&bounded.0, cut))
-}
-
-/// Text as one line of at most [`MESSAGE_LIMIT`] characters, whatever its layout. Only the
-/// characters kept are copied, so a long text costs no more than a short one.
-pub(crate) fn one_line(text: &str) -> String {
-    let mut chars = text
-        .split_whitespace()
-        .enumerate()
-        .flat_map(|(index, word)| (index > 0).then_some(' ').into_iter().chain(word.chars()));
-    let mut line: String = chars.by_ref().take(MESSAGE_LIMIT).collect();
-    if chars.next().is_some() {
-        line.push('…');
-    }
-    line
-}
-
-fn http_line(status: StatusCode, message: &str, request_id: &Option<String>) -> String {
-    let mut line = format!("{status}: {message}");
-    if let Some(id) = request_id {
-        line.push_str(&format!(" (request id {id})"));
-    }
-    line
 }
 
 /// An error and its causes on one line, so that "connection refused" is not hidden behind

@@ -27,7 +27,7 @@
 //!
 //! // Every documented status is a variant to match on.
 //! match client.describe_deployment("no-such-id").await {
-//!     Err(Error::NotFound { message, .. }) => eprintln!("gone: {message}"),
+//!     Err(Error::NotFound(answer)) => eprintln!("gone: {}", answer.message()),
 //!     other => {
 //!         other?;
 //!     }
@@ -68,12 +68,15 @@
 //!
 //! Every operation returns [`Result`]. [`Error`] has a variant per documented status
 //! (`BadRequest`, `Unauthorized`, `Forbidden`, `NotFound`, `Conflict`, `PayloadTooLarge`,
-//! `UnprocessableEntity`, `InternalServerError`), [`Error::Http`] for any other status, and
+//! `UnprocessableEntity`, `InternalServerError`), [`Error::Http`] for any other status, each with
+//! the service's answer as a [`ServiceError`] (status, message, request id, JSON body), and
 //! variants for transport failures, answers that break HTTP, timeouts, undecodable or oversized
 //! bodies, exhausted retries (with the attempt count and the last outcome), a `Retry-After`
 //! longer than the client may wait, and requests refused before sending because a value breaks a
-//! documented rule (an empty id, a version that is not semver). Messages built from a response
-//! never hold the client's token, even when the server echoes it.
+//! documented rule (an empty id, a version that is not semver). [`Error::kind`] sorts them into
+//! an [`ErrorKind`] (throttling, transient, server, client, wait), and `is_retryable()`,
+//! `is_not_found()`, `is_conflict()`, `is_auth()` and `is_timeout()` answer the usual questions.
+//! Messages built from a response never hold the client's token, even when the server echoes it.
 //!
 //! # Tracing
 //!
@@ -90,6 +93,7 @@ mod generated;
 mod model;
 pub mod pagination;
 mod redact;
+mod response;
 pub mod retry;
 mod specs;
 mod transport;
@@ -102,7 +106,7 @@ pub use client::{
 };
 pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
 pub use deployments::{DeploymentQuery, ListDeploymentRevisions, ListDeployments, RevisionQuery};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result, ServiceError, TimeLimit};
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus};
 pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, Page};
 pub use retry::RetryConfig;

@@ -137,10 +137,7 @@ impl RetryConfig {
         match error {
             Error::Transport { source } => repeatable || source.is_connect(),
             Error::Timeout { source, .. } => repeatable || source.as_ref().is_some_and(|s| s.is_connect()),
-            _ => {
-                repeatable
-                    && error.status().is_some_and(|s| matches!(s.as_u16(), 429 | 500 | 502 | 503 | 504))
-            }
+            other => repeatable && other.is_retryable(),
         }
     }
 

@@ -9,7 +9,6 @@
 
 use std::{cell::RefCell, fmt, future::Future, time::Duration, time::Instant};
 
-use futures::StreamExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::{
     Method, StatusCode,
@@ -19,14 +18,12 @@ use tracing::{Instrument, field};
 
 use crate::{
     Error, Result,
-    error::{body_start, display_start, error_message, request_id},
+    error::TimeLimit,
     generated,
     redact::Redactor,
+    response::{capped, map_error, undecodable},
     retry::{Budget, RetryConfig, Wait},
 };
-
-/// The most of an error body that is read; the message keeps only its start anyway.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// What the generated client carries for the hooks and for [`call`].
 #[derive(Clone)]
@@ -80,20 +77,6 @@ tokio::task_local! {
     static ATTEMPT: RefCell<Attempt>;
 }
 
-/// The error inside a response body stream that went over the configured limit.
-#[derive(Debug)]
-pub(crate) struct BodyTooLarge {
-    pub(crate) limit: u64,
-}
-
-impl fmt::Display for BodyTooLarge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the response body is larger than the limit of {} bytes", self.limit)
-    }
-}
-
-impl std::error::Error for BodyTooLarge {}
-
 impl ClientHooks<Transport> for generated::Client {
     async fn pre<E>(
         &self,
@@ -139,39 +122,6 @@ impl ClientHooks<Transport> for generated::Client {
     }
 }
 
-/// The response with a body that fails once it goes over `limit`: a body declared larger fails
-/// at once, and one of unknown length is never buffered past the limit. A body whose declared
-/// length is within the limit is left alone: the HTTP stack holds it to that length.
-fn capped(response: reqwest::Response, limit: u64) -> reqwest::Response {
-    let declared = response.content_length();
-    if declared.is_some_and(|length| length <= limit) {
-        return response;
-    }
-    let declared_too_large = declared.is_some();
-    let (status, version, headers) = (response.status(), response.version(), response.headers().clone());
-    type BoxError = Box<dyn std::error::Error + Send + Sync>;
-    let body = if declared_too_large {
-        reqwest::Body::wrap_stream(futures::stream::once(async move {
-            Err::<bytes::Bytes, BoxError>(Box::new(BodyTooLarge { limit }))
-        }))
-    } else {
-        let mut seen = 0u64;
-        reqwest::Body::wrap_stream(response.bytes_stream().map(move |chunk| {
-            let chunk = chunk?;
-            seen += chunk.len() as u64;
-            if seen > limit {
-                return Err::<bytes::Bytes, BoxError>(Box::new(BodyTooLarge { limit }));
-            }
-            Ok(chunk)
-        }))
-    };
-    let mut capped = http::Response::new(body);
-    *capped.status_mut() = status;
-    *capped.version_mut() = version;
-    *capped.headers_mut() = headers;
-    reqwest::Response::from(capped)
-}
-
 /// Runs the attempts of one call inside a tracing span and maps the outcome. `send` issues the
 /// generated request afresh for each attempt.
 ///
@@ -199,14 +149,9 @@ where
     let attempts = attempts(transport, &send, gone, deadline.map(|(_, at)| at), &span);
     let outcome = match deadline {
         None => attempts.instrument(span.clone()).await,
-        Some((limit, at)) => {
-            tokio::time::timeout_at(at.into(), attempts.instrument(span.clone())).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    message: format!("the call did not finish within {limit:?}, retries included"),
-                    source: None,
-                })
-            })
-        }
+        Some((limit, at)) => tokio::time::timeout_at(at.into(), attempts.instrument(span.clone()))
+            .await
+            .unwrap_or_else(|_| Err(Error::Timeout { limit: TimeLimit::Call(limit), source: None })),
     };
     span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
     match &outcome {
@@ -251,7 +196,7 @@ where
             Err(error) => map_error(error, seen.status, &transport.redactor).await,
         };
         if maybe_carried_out
-            && matches!(error, Error::NotFound { .. })
+            && error.is_not_found()
             && let Some(gone) = gone.take()
         {
             tracing::debug!(attempt, "gone on retry: an earlier attempt deleted it");
@@ -292,80 +237,9 @@ fn may_have_been_carried_out(error: &Error) -> bool {
     }
 }
 
-async fn map_error(
-    error: progenitor_client::Error,
-    status: Option<StatusCode>,
-    redactor: &Redactor,
-) -> Error {
-    use progenitor_client::Error as Generated;
-    match error {
-        Generated::UnexpectedResponse(response) => from_response(response, redactor).await,
-        Generated::ErrorResponse(value) => {
-            let message = value.status().canonical_reason().unwrap_or("error").to_owned();
-            Error::from_status(value.status(), message, request_id(value.headers()))
-        }
-        Generated::InvalidResponsePayload(body, why) => {
-            undecodable(status.unwrap_or(StatusCode::OK), &body, &why, redactor)
-        }
-        Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
-            e.into()
-        }
-        Generated::InvalidRequest(message) | Generated::Custom(message) => Error::invalid(message),
-    }
-}
-
-/// The error for a success body that is not what the API documents: what did not match, and the
-/// start of the body, at a cost that does not grow with the body's size.
-fn undecodable(status: StatusCode, body: &[u8], why: &serde_json::Error, redactor: &Redactor) -> Error {
-    Error::Decode {
-        status,
-        message: format!("{}; the body began: {}", display_start(why, redactor), body_start(body, redactor)),
-    }
-}
-
 impl Transport {
-    /// The error for a listing's page body that does not decode; see [`undecodable`].
+    /// The error for a listing's page body that does not decode.
     pub(crate) fn undecodable(&self, body: &[u8], why: &serde_json::Error) -> Error {
-        undecodable(StatusCode::OK, body, why, &self.redactor)
+        undecodable(reqwest::StatusCode::OK, body, why, &self.redactor)
     }
-}
-
-/// A streamed success body read whole inside the attempt, so that a body cut short is retried like
-/// any other. The buffer is sized from `Content-Length` (already held to the response limit), so
-/// a page is not copied while it grows.
-pub(crate) async fn whole(
-    value: ResponseValue<progenitor_client::ByteStream>,
-) -> std::result::Result<ResponseValue<bytes::Bytes>, progenitor_client::Error> {
-    let (status, headers) = (value.status(), value.headers().clone());
-    let declared = headers
-        .get(reqwest::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = bytes::BytesMut::with_capacity(declared);
-    let mut stream = value.into_inner_stream();
-    while let Some(chunk) = stream.next().await {
-        body.extend_from_slice(&chunk.map_err(progenitor_client::Error::ResponseBodyError)?);
-    }
-    Ok(ResponseValue::new(body.freeze(), status, headers))
-}
-
-/// The error for an unsuccessful response: its status, its explanation and its request id.
-async fn from_response(mut response: reqwest::Response, redactor: &Redactor) -> Error {
-    let status = response.status();
-    let request_id = request_id(response.headers()).map(|id| redactor.scrub(&id, false));
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) if body.len() < ERROR_BODY_LIMIT => body.extend_from_slice(&chunk),
-            // A cut or oversized error body still leaves the status to report.
-            Ok(Some(_)) | Ok(None) | Err(_) => break,
-        }
-    }
-    if status.is_success() {
-        return Error::Decode {
-            status,
-            message: "the service answered with no body the API documents".into(),
-        };
-    }
-    Error::from_status(status, error_message(status, &body, redactor), request_id)
 }

@@ -128,7 +128,7 @@ impl<'c> DeploymentWaiter<'c> {
     /// [`Error::DeploymentFailed`].
     pub async fn gone(self) -> Result<()> {
         self.poll(|described| match described {
-            Err(Error::NotFound { .. }) => Ok(Step::Done(())),
+            Err(error) if error.is_not_found() => Ok(Step::Done(())),
             Err(other) => Err(other),
             Ok(deployment) => match deployment.metadata.status.clone() {
                 Some(status @ DeploymentStatus::DeleteFailed) => {

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use peak_press_apps::{Client, Error, types::NewRelease};
+use peak_press_apps::{Client, Error, ErrorKind, RetryConfig, types::NewRelease};
 use reqwest::StatusCode;
 use serde_json::json;
 use wiremock::{Mock, ResponseTemplate, matchers};
@@ -15,14 +15,14 @@ use wiremock::{Mock, ResponseTemplate, matchers};
 async fn every_documented_status_has_its_variant_with_message_and_request_id() {
     type IsVariant = fn(&Error) -> bool;
     let cases: [(u16, IsVariant); 8] = [
-        (400, |e| matches!(e, Error::BadRequest { .. })),
-        (401, |e| matches!(e, Error::Unauthorized { .. })),
-        (403, |e| matches!(e, Error::Forbidden { .. })),
-        (404, |e| matches!(e, Error::NotFound { .. })),
-        (409, |e| matches!(e, Error::Conflict { .. })),
-        (413, |e| matches!(e, Error::PayloadTooLarge { .. })),
-        (422, |e| matches!(e, Error::UnprocessableEntity { .. })),
-        (500, |e| matches!(e, Error::InternalServerError { .. })),
+        (400, |e| matches!(e, Error::BadRequest(_))),
+        (401, |e| matches!(e, Error::Unauthorized(_))),
+        (403, |e| matches!(e, Error::Forbidden(_))),
+        (404, |e| matches!(e, Error::NotFound(_))),
+        (409, |e| matches!(e, Error::Conflict(_))),
+        (413, |e| matches!(e, Error::PayloadTooLarge(_))),
+        (422, |e| matches!(e, Error::UnprocessableEntity(_))),
+        (500, |e| matches!(e, Error::InternalServerError(_))),
     ];
     for (status, is_variant) in cases {
         let (server, client) = server_and_client().await;
@@ -44,6 +44,63 @@ async fn every_documented_status_has_its_variant_with_message_and_request_id() {
     }
 }
 
+#[tokio::test]
+async fn each_status_is_classified_for_callers_and_the_retry_policy() {
+    use ErrorKind::*;
+    let cases = [
+        (400, Client, false),
+        (401, Client, false),
+        (403, Client, false),
+        (404, Client, false),
+        (409, Client, false),
+        (413, Client, false),
+        (418, Client, false),
+        (422, Client, false),
+        (429, Throttling, true),
+        (500, Server, true),
+        (501, Server, false),
+        (502, Transient, true),
+        (503, Transient, true),
+        (504, Transient, true),
+        (599, Server, false),
+    ];
+    for (status, kind, retryable) in cases {
+        let body = json!({"detail": format!("problem {status}"), "code": status});
+        let (server, client) = server_and_client().await;
+        Mock::given(matchers::any())
+            .respond_with(ResponseTemplate::new(status).set_body_json(&body))
+            .mount(&server)
+            .await;
+        let error = client.describe_spec("abc").await.unwrap_err();
+        assert_eq!(error.kind(), kind, "{status}: {error:?}");
+        assert_eq!(error.is_retryable(), retryable, "{status}: {error:?}");
+        assert_eq!(error.is_not_found(), status == 404, "{status}");
+        assert_eq!(error.is_conflict(), status == 409, "{status}");
+        assert_eq!(error.is_auth(), matches!(status, 401 | 403), "{status}");
+        let answer = error.service_error().expect("an answer of the service");
+        assert_eq!(answer.status().as_u16(), status);
+        assert_eq!(answer.detail(), Some(&body), "the JSON body is kept as sent");
+    }
+}
+
+#[tokio::test]
+async fn errors_without_an_answer_are_classified_too() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let retry = RetryConfig::default().max_attempts(2).initial_backoff(Duration::from_millis(1));
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .retry(retry)
+        .build()
+        .unwrap();
+    let error = client.describe_spec("abc").await.unwrap_err();
+    assert!(matches!(error, Error::RetriesExhausted { attempts: 2, .. }), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Transient, "of the kind of its last attempt: {error:?}");
+    assert!(error.service_error().is_none() && !error.is_retryable(), "retries are over: {error:?}");
+    let error = client.describe_spec("").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Client, "{error:?}");
+}
+
 async fn error_for(template: ResponseTemplate) -> Error {
     let (server, client) = server_and_client().await;
     Mock::given(matchers::any()).respond_with(template).mount(&server).await;
@@ -54,9 +111,10 @@ async fn error_for(template: ResponseTemplate) -> Error {
 async fn an_empty_404_keeps_its_status() {
     let error = error_for(ResponseTemplate::new(404)).await;
     match error {
-        Error::NotFound { message, request_id } => {
-            assert_eq!(message, "Not Found");
-            assert_eq!(request_id, None);
+        Error::NotFound(answer) => {
+            assert_eq!(answer.message(), "Not Found");
+            assert_eq!(answer.request_id(), None);
+            assert_eq!(answer.detail(), None);
         }
         other => panic!("expected NotFound, got {other:?}"),
     }
@@ -67,9 +125,9 @@ async fn an_html_502_from_a_proxy_keeps_its_status_and_title() {
     let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>nginx</h1></body></html>";
     let error = error_for(ResponseTemplate::new(502).set_body_raw(page, "text/html")).await;
     match &error {
-        Error::Http { status, message, .. } => {
-            assert_eq!(*status, StatusCode::BAD_GATEWAY);
-            assert_eq!(message, "502 Bad Gateway");
+        Error::Http(answer) => {
+            assert_eq!(answer.status(), StatusCode::BAD_GATEWAY);
+            assert_eq!(answer.message(), "502 Bad Gateway");
         }
         other => panic!("expected Http, got {other:?}"),
     }
@@ -79,7 +137,8 @@ async fn an_html_502_from_a_proxy_keeps_its_status_and_title() {
 async fn a_plain_text_error_is_kept_and_truncated() {
     let text = "x".repeat(5000);
     let error = error_for(ResponseTemplate::new(500).set_body_string(text)).await;
-    let Error::InternalServerError { message, .. } = error else { panic!("expected 500") };
+    let Error::InternalServerError(answer) = error else { panic!("expected 500") };
+    let message = answer.message();
     assert!(message.starts_with("xxx") && message.ends_with('…'), "{message}");
     assert!(message.chars().count() <= 301);
 }
@@ -87,14 +146,14 @@ async fn a_plain_text_error_is_kept_and_truncated() {
 #[tokio::test]
 async fn json_message_and_structured_detail_are_read() {
     let error = error_for(ResponseTemplate::new(409).set_body_json(json!({"message": "name taken"}))).await;
-    assert!(matches!(&error, Error::Conflict { message, .. } if message == "name taken"), "{error:?}");
+    assert!(matches!(&error, Error::Conflict(answer) if answer.message() == "name taken"), "{error:?}");
     let error = error_for(
         ResponseTemplate::new(422)
             .set_body_json(json!({"detail": [{"loc": ["body", "name"], "msg": "required"}]})),
     )
     .await;
     assert!(
-        matches!(&error, Error::UnprocessableEntity { message, .. } if message.contains("required")),
+        matches!(&error, Error::UnprocessableEntity(answer) if answer.message().contains("required")),
         "{error:?}"
     );
 }
@@ -103,7 +162,7 @@ async fn json_message_and_structured_detail_are_read() {
 async fn an_unknown_status_keeps_its_code() {
     let error = error_for(ResponseTemplate::new(429).set_body_json(json!({"message": "slow down"}))).await;
     assert!(
-        matches!(&error, Error::Http { status, message, .. } if status.as_u16() == 429 && message == "slow down"),
+        matches!(&error, Error::Http(answer) if answer.status().as_u16() == 429 && answer.message() == "slow down"),
         "{error:?}"
     );
     let error = error_for(ResponseTemplate::new(418)).await;

@@ -98,10 +98,10 @@ async fn a_deleted_deployment_is_waited_for_until_gone() {
         .await
         .unwrap();
     assert_eq!(*seen.lock().unwrap(), [DeploymentStatus::Deleting]);
-    assert!(matches!(client.describe_deployment(&id).await, Err(Error::NotFound { .. })));
+    assert!(matches!(client.describe_deployment(&id).await, Err(Error::NotFound(_))));
     // Waiting for a deployment that is gone to be deployed says it is not found.
     let error = quick(client.wait_for_deployment(&id)).deployed().await.unwrap_err();
-    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+    assert!(matches!(error, Error::NotFound(_)), "{error:?}");
 }
 
 #[tokio::test]

@@ -168,7 +168,7 @@ macro_rules! list_query {
                             let request = $request
                                 .page_number(page_number)
                                 .set_if(page_size, |request, size| request.page_size(size));
-                            async move { $crate::transport::whole(request.send().await?).await }
+                            async move { $crate::response::whole(request.send().await?).await }
                         })
                         .await
                 })

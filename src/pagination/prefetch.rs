@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesOrdered};
 
 use super::{ListQuery, Page};
-use crate::{Client, Error, Result};
+use crate::{Client, Error, Result, TimeLimit};
 
 /// One request of a listing: a page number and the page size asked for (`None`: the service's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,9 +123,8 @@ impl<'c, Q: ListQuery + 'c> Prefetch<'c, Q> {
 async fn within<T>(deadline: Option<(Duration, Instant)>, future: impl Future<Output = T>) -> Result<T> {
     match deadline {
         None => Ok(future.await),
-        Some((limit, at)) => tokio::time::timeout_at(at.into(), future).await.map_err(|_| Error::Timeout {
-            message: format!("the listing did not finish within {limit:?}"),
-            source: None,
-        }),
+        Some((limit, at)) => tokio::time::timeout_at(at.into(), future)
+            .await
+            .map_err(|_| Error::Timeout { limit: TimeLimit::Listing(limit), source: None }),
     }
 }
