@@ -12,6 +12,7 @@
 //!   generated builder fills it in; the field is not optional in Rust and is always sent;
 //! - the listings' filters take one value each (the document also allows several comma-joined,
 //!   as the official CLI sends them);
+//! - (after generation) the builders' setters of optional fields take plain values;
 //! - the four listings answer raw bytes: the pager holds prefetched pages as their bodies and
 //!   decodes each into the generated `*Page` type only when it reaches the head of the queue, so
 //!   what a listing holds in memory is bounded in bytes.
@@ -94,8 +95,121 @@ fn generate(document: &OpenAPI) -> Result<String, String> {
     let tokens = panic::catch_unwind(|| Generator::new(&settings()).generate_tokens(document))
         .map_err(|payload| panic_text(payload.as_ref()))?
         .map_err(|e| e.to_string())?;
-    let file = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let mut file = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let mut setters = PlainSetters::default();
+    syn::visit_mut::VisitMut::visit_file_mut(&mut setters, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut UnsetIsNone(setters.optional), &mut file);
     Ok(prettyplease::unparse(&file))
+}
+
+/// Makes the builders' setters of optional fields take the value itself: `.title("x")` rather
+/// than `.title(Some("x".to_owned()))`. Progenitor's setters are generic over
+/// `T: TryInto<Option<Inner>>`; the bound becomes `T: TryInto<Inner>` and the value is wrapped in
+/// `Some` after the conversion. It notes each builder's fields so changed, for [`UnsetIsNone`].
+#[derive(Default)]
+struct PlainSetters {
+    /// The builder whose `impl` block is being visited.
+    current: Option<String>,
+    /// (builder, field) of every setter made plain.
+    optional: std::collections::HashSet<(String, String)>,
+}
+
+/// The last segment of a type's path, such as `NewRelease`.
+fn type_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else { return None };
+    Some(path.path.segments.last()?.ident.to_string())
+}
+
+impl syn::visit_mut::VisitMut for PlainSetters {
+    fn visit_item_impl_mut(&mut self, block: &mut syn::ItemImpl) {
+        self.current = if block.trait_.is_none() { type_name(&block.self_ty) } else { None };
+        syn::visit_mut::visit_item_impl_mut(self, block);
+        self.current = None;
+    }
+
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        let Some(clause) = function.sig.generics.where_clause.as_mut() else { return };
+        let mut unwrapped = false;
+        for predicate in &mut clause.predicates {
+            let syn::WherePredicate::Type(bound) = predicate else { continue };
+            for bound in &mut bound.bounds {
+                let syn::TypeParamBound::Trait(bound) = bound else { continue };
+                let Some(last) = bound.path.segments.last_mut() else { continue };
+                if last.ident != "TryInto" {
+                    continue;
+                }
+                let syn::PathArguments::AngleBracketed(arguments) = &mut last.arguments else { continue };
+                let Some(syn::GenericArgument::Type(target)) = arguments.args.first_mut() else { continue };
+                if let Some(inner) = option_inner(target) {
+                    *target = inner;
+                    unwrapped = true;
+                }
+            }
+        }
+        if unwrapped {
+            syn::visit_mut::visit_block_mut(&mut WrapInSome, &mut function.block);
+            if let Some(builder) = &self.current {
+                self.optional.insert((builder.clone(), function.sig.ident.to_string()));
+            }
+        }
+    }
+}
+
+/// Makes a builder's required but nullable fields (`NewRelease.parameters`) start as `None`
+/// rather than as "no value supplied": their plain setter can no longer be given `None`, and null
+/// is what the service expects when there is nothing to say. The field is still always sent.
+struct UnsetIsNone(std::collections::HashSet<(String, String)>);
+
+impl syn::visit_mut::VisitMut for UnsetIsNone {
+    fn visit_item_impl_mut(&mut self, block: &mut syn::ItemImpl) {
+        let is_default = block.trait_.as_ref().is_some_and(|(_, path, _)| {
+            path.segments.last().is_some_and(|segment| segment.ident == "Default")
+        });
+        let Some(builder) = type_name(&block.self_ty).filter(|_| is_default) else { return };
+        for item in &mut block.items {
+            let syn::ImplItem::Fn(function) = item else { continue };
+            let Some(syn::Stmt::Expr(syn::Expr::Struct(init), _)) = function.block.stmts.last_mut() else {
+                continue;
+            };
+            for field in &mut init.fields {
+                let syn::Member::Named(name) = &field.member else { continue };
+                if self.0.contains(&(builder.clone(), name.to_string())) {
+                    field.expr = syn::parse_quote!(Ok(Default::default()));
+                }
+            }
+        }
+    }
+}
+
+/// The `Inner` of a type spelled `Option<Inner>` (with any path before `Option`).
+fn option_inner(ty: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else { return None };
+    match arguments.args.first()? {
+        syn::GenericArgument::Type(inner) => Some(inner.clone()),
+        _ => None,
+    }
+}
+
+/// Turns `value.try_into()` into `value.try_into().map(Some)` in a setter's body.
+struct WrapInSome;
+
+impl syn::visit_mut::VisitMut for WrapInSome {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "try_into"
+            && call.args.is_empty()
+        {
+            let converted = call.clone();
+            *expr = syn::parse_quote!(#converted.map(Some));
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {

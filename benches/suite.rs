@@ -7,6 +7,7 @@
 
 use std::{
     fmt::Write as _,
+    future::IntoFuture,
     process::Command,
     time::{Duration, Instant},
 };
@@ -88,7 +89,7 @@ fn spec(name: &str) -> peak_press_apps::types::builder::NewSpec {
             NewSpecMetadata::builder()
                 .name(name)
                 .summary("A spec for benchmarks")
-                .title(Some(format!("Title {name}"))),
+                .title(format!("Title {name}")),
         )
         .release(ReleaseInput::builder().version("1.0.0").notes("first"))
         .config(vec![])
@@ -103,7 +104,7 @@ async fn emulator_with(specs: usize) -> (Emulator, Client) {
     let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
     let client = client(emulator.base_url());
     for batch in (0..specs).collect::<Vec<_>>().chunks(64) {
-        let creates = batch.iter().map(|i| client.create_spec(spec(&format!("spec-{i:07}"))).send());
+        let creates = batch.iter().map(|i| client.create_spec(spec(&format!("spec-{i:07}"))).into_future());
         for created in futures::future::join_all(creates).await {
             created.unwrap();
         }

@@ -66,14 +66,14 @@ async fn run() -> Result<()> {
         .metadata(NewSpecMetadata::builder().name(spec_name.clone()).summary("Predicts churn"))
         .release(ReleaseInput::builder().version("1.0.0").notes("First release"))
         .config(vec![]);
-    let spec_id = client.create_spec(spec).parameters(parameters.clone()).send().await?.id;
+    let spec_id = client.create_spec(spec).parameters(parameters.clone()).await?.id;
     println!("1. Created spec {spec_name} ({spec_id})");
 
     // 2. A second release.
     let release = NewRelease::builder()
         .release(ReleaseInput::builder().version("1.1.0").notes("Faster scoring"))
         .config(vec![])
-        .parameters(Some(parameters));
+        .parameters(parameters);
     let created = client.create_spec_release(&spec_id, release).await?;
     println!("2. Published release {}", created.release.version);
 
@@ -94,7 +94,7 @@ async fn run() -> Result<()> {
         .metadata(NewDeploymentMetadata::builder().name(format!("{spec_name}-prod")).summary("Production"))
         .revision(RevisionInput::builder().notes("First deployment"))
         .spec(DeploymentSpecRef::builder().id(spec_id.clone()))
-        .app_parameters(Some(run_values(&[("api_key", "hunter2".into()), ("replicas", 2.into())])));
+        .app_parameters(run_values(&[("api_key", "hunter2".into()), ("replicas", 2.into())]));
     let deployment_id = client.create_deployment(deployment).await?.id;
     println!("4. Created deployment {deployment_id}; waiting for it to be deployed...");
     let deployed = client
@@ -106,9 +106,9 @@ async fn run() -> Result<()> {
 
     // 5. A second revision, from the first release.
     let revision = NewRevision::builder()
-        .release(Some(VersionRef { version: "1.0.0".into() }))
-        .revision(Some(RevisionInput { notes: "Back to 1.0.0".into() }))
-        .app_parameters(Some(run_values(&[("api_key", "s3cret".into())])));
+        .release(VersionRef { version: "1.0.0".into() })
+        .revision(RevisionInput { notes: "Back to 1.0.0".into() })
+        .app_parameters(run_values(&[("api_key", "s3cret".into())]));
     let created = client.create_deployment_revision(&deployment_id, revision).await?;
     println!("5. Created revision {}", created.revision);
     client.wait_for_deployment(&deployment_id).deployed().await?;
@@ -131,7 +131,7 @@ async fn run() -> Result<()> {
     }
 
     // 8. Metadata changes only what it is given.
-    let update = DeploymentMetadataUpdate::builder().title(Some("Churn model (production)".into()));
+    let update = DeploymentMetadataUpdate::builder().title("Churn model (production)");
     let updated = client.update_deployment_metadata(&deployment_id, update).await?;
     println!("8. Renamed the deployment's title to {:?}", updated.metadata.title.unwrap_or_default());
 

@@ -45,7 +45,9 @@ impl ListDeployments<'_> {
 
     /// Sorts by `field:asc`, `field:desc` or `field` (ascending), with field one of `createdAt`,
     /// `createdBy`, `name`, `title`; call again for further keys.
-    pub fn sort(self, key: &str) -> Self {
+    ///
+    /// Takes a [`DeploymentSortKey`](crate::types::DeploymentSortKey) or its text, such as `"name:asc"`.
+    pub fn sort(self, key: impl TryInto<DeploymentSortKey> + Display) -> Self {
         self.sort_by(key, |query| &mut query.sort)
     }
 }
@@ -70,7 +72,9 @@ pub type ListDeploymentRevisions<'c> = Paginator<'c, RevisionQuery>;
 impl ListDeploymentRevisions<'_> {
     /// Sorts by `createdAt` or `createdBy`, with `:asc` or `:desc` (ascending when bare); call again
     /// for further keys.
-    pub fn sort(self, key: &str) -> Self {
+    ///
+    /// Takes a [`RevisionSortKey`](crate::types::RevisionSortKey) or its text, such as `"createdAt:desc"`.
+    pub fn sort(self, key: impl TryInto<RevisionSortKey> + Display) -> Self {
         self.sort_by(key, |query| &mut query.sort)
     }
 

@@ -207,7 +207,7 @@ pub enum Error {
         last: Box<Error>,
     },
     /// A deployment waited on settled in a status from which it cannot reach the one waited for,
-    /// such as `failed` while waiting for `deployed`; see [`waiter`](crate::waiter).
+    /// such as `failed` while waiting for `deployed`; see [`DeploymentWaiter`](crate::DeploymentWaiter).
     #[error("deployment {} is {status}", deployment.id)]
     DeploymentFailed {
         /// The status it settled in.
@@ -215,7 +215,7 @@ pub enum Error {
         /// The deployment as last described.
         deployment: Box<Deployment>,
     },
-    /// A wait for a deployment ran out of time; see [`waiter`](crate::waiter).
+    /// A wait for a deployment ran out of time; see [`DeploymentWaiter`](crate::DeploymentWaiter).
     #[error(
         "deployment {deployment_id} did not settle within {waited:?} ({polls} polls; last seen {})",
         last_status.as_ref().map_or("without a status", DeploymentStatus::as_str)

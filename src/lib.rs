@@ -44,25 +44,25 @@
 //!
 //! # Listings
 //!
-//! The four list operations return a [`pagination::Paginator`]: set filters, then take one
-//! [`page`](pagination::Paginator::page) with its counts, or stream every item with
-//! [`items`](pagination::Paginator::items). `items()` yields every item exactly once even while
+//! The four list operations return a [`Paginator`]: set filters, then take one
+//! [`page`](Paginator::page) with its counts, or stream every item with
+//! [`items`](Paginator::items). `items()` yields every item exactly once even while
 //! others create and delete, asks for large pages unless told otherwise, and fetches up to
 //! [`DEFAULT_CONCURRENCY`] pages at once within [`DEFAULT_BUFFER_BYTES`] of held bodies, in order;
-//! the [`pagination`] module says how.
+//! [`Paginator`] says how.
 //!
 //! # Retries and time limits
 //!
 //! Idempotent calls are retried on transport failures, timeouts, 429 and 5xx gateway errors with
 //! exponential backoff and jitter, honouring `Retry-After`; creates are never sent twice unless
-//! you opt in. See [`retry`] for the policy and [`ClientBuilder`] for the per-attempt timeout,
+//! you opt in. See [`RetryConfig`] for the policy and [`ClientBuilder`] for the per-attempt timeout,
 //! the per-call deadline and the response size limit.
 //!
 //! # Waiting for deployments
 //!
 //! [`Client::wait_for_deployment`] polls a deployment until it is deployed (after a create, a new
 //! revision or a redeploy) or gone (after a delete), with backoff, a time limit and a callback for
-//! each status it sees; see [`waiter`].
+//! each status it sees; see [`DeploymentWaiter`].
 //!
 //! # Errors
 //!
@@ -91,27 +91,27 @@ mod deployments;
 mod error;
 mod generated;
 mod model;
-pub mod pagination;
+mod pagination;
 mod redact;
 mod response;
-pub mod retry;
+mod retry;
 mod specs;
 mod transport;
 mod validate;
-pub mod waiter;
+mod waiter;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
     DEFAULT_USER_AGENT, MAX_REDIRECTS,
 };
 pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
-pub use deployments::{DeploymentQuery, ListDeploymentRevisions, ListDeployments, RevisionQuery};
+pub use deployments::{ListDeploymentRevisions, ListDeployments};
 pub use error::{Error, ErrorKind, Result, ServiceError, TimeLimit};
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus};
-pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, Page};
+pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, MAX_PAGE_SIZE, Page, Paginator};
 pub use retry::RetryConfig;
-pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
-pub use waiter::DeploymentWaiter;
+pub use specs::{CreateSpec, ListSpecReleases, ListSpecs};
+pub use waiter::{DEFAULT_FIRST_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_WAIT_TIMEOUT, DeploymentWaiter};
 
 /// The examples of README.md, compiled as doctests so that they stay true.
 #[cfg(doctest)]
@@ -121,7 +121,24 @@ struct ReadmeExamples;
 /// The request and response types of the API, generated from the OpenAPI document's schemas.
 ///
 /// Each struct with required fields has a builder (`NewSpec::builder()`), which the operations
-/// accept in place of the struct itself.
+/// accept in place of the struct itself. Setters take plain values, optional fields included, and
+/// a nested struct's builder in place of the struct; a field left unset is left out:
+///
+/// ```
+/// use peak_press_apps::{
+///     SpecStatus,
+///     types::{SpecMetadataUpdate, SpecUpdate},
+/// };
+///
+/// let update: SpecUpdate = SpecUpdate::builder()
+///     .metadata(SpecMetadataUpdate::builder().title("Churn model").status(SpecStatus::Archived))
+///     .featured(false)
+///     .try_into()
+///     .unwrap();
+/// let metadata = update.metadata.as_ref().unwrap();
+/// assert_eq!(metadata.title.as_deref(), Some("Churn model"));
+/// assert_eq!(metadata.summary, None);
+/// ```
 pub mod types {
     pub use crate::generated::types::*;
 }

@@ -1,45 +1,4 @@
-//! When a failed attempt is tried again, and after how long.
-//!
-//! The default policy ([`RetryConfig::default`]) makes up to 4 attempts. For idempotent methods
-//! it retries transport failures, timeouts, 429, 500, 502, 503 and 504, waiting an exponential
-//! backoff with full jitter (a random wait between zero and `initial_backoff × 2ⁿ`, capped at
-//! `max_backoff`), or what the service's `Retry-After` asks (seconds or an HTTP date). A
-//! `Retry-After` longer than `max_retry_after`, or than what is left of the call's deadline, ends
-//! the call at once with [`Error::RetryAfterTooLong`]: the answer and the wait it asked for.
-//!
-//! Answers that break HTTP itself ([`Error::Protocol`]: a garbled status line, a malformed head, a
-//! bad chunk, a redirect loop) are never retried: the same server breaks the same way again.
-//!
-//! # Deletes that succeeded
-//!
-//! When an attempt of a delete fails after the server may have carried it out (a 500 or 502, a
-//! connection cut while the answer was on its way) and the retry finds the resource gone, the
-//! delete succeeds: the earlier attempt deleted it.
-//!
-//! # Creates are not retried blindly
-//!
-//! A POST creates something (a spec, a release, a deployment, a revision) or starts a redeploy.
-//! If it reached the server, the server may have acted on it even though the client saw an
-//! error: a 503 from a proxy, a connection cut while the answer was on its way. Sending it again
-//! could then create a second revision. So a POST is retried only when its connection was
-//! never established, unless [`RetryConfig::retry_creates`] opts in. GET, DELETE and PATCH
-//! (which merges the fields it is given) are idempotent and retried freely.
-//!
-//! # A budget for a failing service
-//!
-//! Clones of a [`Client`](crate::Client) share a retry budget: each retry spends from it (a
-//! timeout spends more), each success returns a little. When it is spent, failures are reported
-//! at once instead of being retried, so that many callers do not hammer a service that is down.
-//!
-//! ```
-//! use std::time::Duration;
-//! use peak_press_apps::{Client, RetryConfig};
-//!
-//! let patient = RetryConfig::default().max_attempts(6).max_backoff(Duration::from_secs(10));
-//! let client = Client::builder().token("t").retry(patient).build()?;
-//! let no_retries = Client::builder().token("t").retry(RetryConfig::disabled()).build()?;
-//! # Ok::<(), peak_press_apps::Error>(())
-//! ```
+//! The retry policy: which failed attempts are tried again, and after how long.
 
 use std::{
     sync::{
@@ -53,7 +12,49 @@ use reqwest::{Method, header::HeaderValue};
 
 use crate::Error;
 
-/// How failed calls are retried; see the [module documentation](self).
+/// When a failed attempt is tried again, and after how long.
+///
+/// The default policy ([`RetryConfig::default`]) makes up to 4 attempts. For idempotent methods
+/// it retries transport failures, timeouts, 429, 500, 502, 503 and 504, waiting an exponential
+/// backoff with full jitter (a random wait between zero and `initial_backoff × 2ⁿ`, capped at
+/// `max_backoff`), or what the service's `Retry-After` asks (seconds or an HTTP date). A
+/// `Retry-After` longer than `max_retry_after`, or than what is left of the call's deadline, ends
+/// the call at once with [`Error::RetryAfterTooLong`]: the answer and the wait it asked for.
+///
+/// Answers that break HTTP itself ([`Error::Protocol`]: a garbled status line, a malformed head, a
+/// bad chunk, a redirect loop) are never retried: the same server breaks the same way again.
+///
+/// # Deletes that succeeded
+///
+/// When an attempt of a delete fails after the server may have carried it out (a 500 or 502, a
+/// connection cut while the answer was on its way) and the retry finds the resource gone, the
+/// delete succeeds: the earlier attempt deleted it.
+///
+/// # Creates are not retried blindly
+///
+/// A POST creates something (a spec, a release, a deployment, a revision) or starts a redeploy.
+/// If it reached the server, the server may have acted on it even though the client saw an
+/// error: a 503 from a proxy, a connection cut while the answer was on its way. Sending it again
+/// could then create a second revision. So a POST is retried only when its connection was
+/// never established, unless [`RetryConfig::retry_creates`] opts in. GET, DELETE and PATCH
+/// (which merges the fields it is given) are idempotent and retried freely.
+///
+/// # A budget for a failing service
+///
+/// Clones of a [`Client`](crate::Client) share a retry budget: each retry spends from it (a
+/// timeout spends more), each success returns a little. When it is spent, failures are reported
+/// at once instead of being retried, so that many callers do not hammer a service that is down.
+///
+/// ```
+/// use std::time::Duration;
+/// use peak_press_apps::{Client, RetryConfig};
+///
+/// let patient = RetryConfig::default().max_attempts(6).max_backoff(Duration::from_secs(10));
+/// let client = Client::builder().token("t").retry(patient).build()?;
+/// let no_retries = Client::builder().token("t").retry(RetryConfig::disabled()).build()?;
+/// # Ok::<(), peak_press_apps::Error>(())
+/// ```
+///
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryConfig {
     max_attempts: u32,

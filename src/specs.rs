@@ -1,6 +1,8 @@
 //! The app spec and release operations: thin methods that validate, then call the generated client.
 
-use std::fmt::Display;
+use std::{fmt::Display, future::IntoFuture};
+
+use futures::future::BoxFuture;
 
 use crate::{
     Client, Result, SpecScope, SpecStatus,
@@ -62,7 +64,9 @@ impl ListSpecs<'_> {
 
     /// Sorts by `field:asc`, `field:desc` or `field` (ascending), with field one of `createdAt`,
     /// `createdBy`, `name`, `title`; call again for further keys.
-    pub fn sort(self, key: &str) -> Self {
+    ///
+    /// Takes a [`SpecSortKey`](crate::types::SpecSortKey) or its text, such as `"name:asc"`.
+    pub fn sort(self, key: impl TryInto<SpecSortKey> + Display) -> Self {
         self.sort_by(key, |query| &mut query.sort)
     }
 
@@ -90,14 +94,16 @@ pub type ListSpecReleases<'c> = Paginator<'c, ReleaseQuery>;
 impl ListSpecReleases<'_> {
     /// Sorts by `createdAt` or `createdBy`, with `:asc` or `:desc` (ascending when bare); call again
     /// for further keys.
-    pub fn sort(self, key: &str) -> Self {
+    ///
+    /// Takes a [`ReleaseSortKey`](crate::types::ReleaseSortKey) or its text, such as `"createdAt:desc"`.
+    pub fn sort(self, key: impl TryInto<ReleaseSortKey> + Display) -> Self {
         self.sort_by(key, |query| &mut query.sort)
     }
 }
 
-/// A spec to create with its options; see [`Client::create_spec`].
+/// A spec to create with its options, sent when awaited; see [`Client::create_spec`].
 #[derive(Debug)]
-#[must_use = "nothing is created until `send` is awaited"]
+#[must_use = "nothing is created until the request is awaited"]
 pub struct CreateSpec<'c> {
     client: &'c Client,
     spec: Result<NewSpec>,
@@ -132,8 +138,7 @@ impl CreateSpec<'_> {
         self
     }
 
-    /// Checks the spec and creates it; returns the new spec's id.
-    pub async fn send(self) -> Result<CreatedId> {
+    async fn send(self) -> Result<CreatedId> {
         let spec = self.spec?;
         validate::non_empty("metadata.name", &spec.metadata.name)?;
         validate::version("release.version", &spec.release.version)?;
@@ -159,6 +164,16 @@ impl CreateSpec<'_> {
             tenants: if self.tenants.is_empty() { None } else { Some(to_json("tenants", &self.tenants)?) },
         };
         self.client.call(|api| api.create_spec().body(body.clone()).send()).await
+    }
+}
+
+/// Awaiting the request checks the spec and creates it; the answer is the new spec's id.
+impl<'c> IntoFuture for CreateSpec<'c> {
+    type Output = Result<CreatedId>;
+    type IntoFuture = BoxFuture<'c, Result<CreatedId>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 
@@ -191,21 +206,21 @@ impl Client {
     }
 
     /// Creates an app spec with its first release. Takes a [`NewSpec`] or its builder; options
-    /// are set on the returned request before [`send`](CreateSpec::send).
+    /// are set on the returned request, which is sent when awaited, like every other operation.
     ///
     /// ```no_run
     /// # async fn example(client: peak_press_apps::Client) -> peak_press_apps::Result<()> {
     /// use peak_press_apps::types::{BlockConfig, NewSpec, NewSpecMetadata, ReleaseInput, VersionRef};
     ///
     /// let spec = NewSpec::builder()
-    ///     .metadata(NewSpecMetadata::builder().name("churn-model").summary("Predicts churn"))
+    ///     .metadata(NewSpecMetadata::builder().name("churn-model").title("Churn model").summary("Predicts churn"))
     ///     .release(ReleaseInput::builder().version("1.0.0").notes("First release"))
     ///     .config(vec![BlockConfig::builder()
     ///         .id("block-spec-id")
     ///         .release(VersionRef::builder().version("1.0.0"))
     ///         .try_into()
     ///         .expect("all required fields are set")]);
-    /// let created = client.create_spec(spec).featured(true).send().await?;
+    /// let created = client.create_spec(spec).featured(true).await?;
     /// println!("created spec {}", created.id);
     /// # Ok(()) }
     /// ```

@@ -1,31 +1,4 @@
-//! Waiting for a deployment to settle: deployed after a create, a new revision or a redeploy, or
-//! gone after a delete.
-//!
-//! A waiter polls [`Client::describe_deployment`], so every poll has the client's retries,
-//! timeouts and tracing. The first poll comes soon, then the interval doubles, with jitter, up to
-//! a cap. A status that cannot lead to the one waited for ends the wait with
-//! [`Error::DeploymentFailed`], which carries the deployment as last seen; the time limit ends it
-//! with [`Error::WaitTimedOut`], which says how long it waited and how often it looked. Dropping
-//! the future stops the polling.
-//!
-//! ```no_run
-//! # async fn example(client: peak_press_apps::Client, deployment_id: &str) -> peak_press_apps::Result<()> {
-//! use std::time::Duration;
-//! use peak_press_apps::Error;
-//!
-//! let waited = client
-//!     .wait_for_deployment(deployment_id)
-//!     .timeout(Duration::from_secs(600))
-//!     .on_status(|status| eprintln!("deployment is {status}"))
-//!     .deployed()
-//!     .await;
-//! match waited {
-//!     Ok(deployment) => println!("deployed: {}", deployment.metadata.name),
-//!     Err(Error::DeploymentFailed { status, .. }) => eprintln!("settled as {status}"),
-//!     Err(other) => return Err(other),
-//! }
-//! # Ok(()) }
-//! ```
+//! Waiting for a deployment to settle, by polling it.
 
 use std::{
     fmt,
@@ -45,8 +18,36 @@ pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_secs(15);
 
 type StatusCallback<'c> = Box<dyn FnMut(&DeploymentStatus) + Send + 'c>;
 
-/// A wait for one deployment; see [`Client::wait_for_deployment`] and the
-/// [module documentation](self).
+/// Waiting for a deployment to settle: deployed after a create, a new revision or a redeploy, or
+/// gone after a delete.
+///
+/// A waiter polls [`Client::describe_deployment`], so every poll has the client's retries,
+/// timeouts and tracing. The first poll comes soon, then the interval doubles, with jitter, up to
+/// a cap. A status that cannot lead to the one waited for ends the wait with
+/// [`Error::DeploymentFailed`], which carries the deployment as last seen; the time limit ends it
+/// with [`Error::WaitTimedOut`], which says how long it waited and how often it looked. Dropping
+/// the future stops the polling.
+///
+/// ```no_run
+/// # async fn example(client: peak_press_apps::Client, deployment_id: &str) -> peak_press_apps::Result<()> {
+/// use std::time::Duration;
+/// use peak_press_apps::Error;
+///
+/// let waited = client
+///     .wait_for_deployment(deployment_id)
+///     .timeout(Duration::from_secs(600))
+///     .on_status(|status| eprintln!("deployment is {status}"))
+///     .deployed()
+///     .await;
+/// match waited {
+///     Ok(deployment) => println!("deployed: {}", deployment.metadata.name),
+///     Err(Error::DeploymentFailed { status, .. }) => eprintln!("settled as {status}"),
+///     Err(other) => return Err(other),
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// A wait for one deployment, from [`Client::wait_for_deployment`].
 #[must_use = "a waiter does nothing until `deployed()` or `gone()` is awaited"]
 pub struct DeploymentWaiter<'c> {
     client: &'c Client,
@@ -178,8 +179,8 @@ impl<'c> DeploymentWaiter<'c> {
 
 impl Client {
     /// A wait for deployment `deployment_id` to settle; finish it with
-    /// [`deployed`](DeploymentWaiter::deployed) or [`gone`](DeploymentWaiter::gone). See the
-    /// [`waiter`](crate::waiter) module.
+    /// [`deployed`](DeploymentWaiter::deployed) or [`gone`](DeploymentWaiter::gone), as
+    /// [`DeploymentWaiter`] explains.
     pub fn wait_for_deployment(&self, deployment_id: &str) -> DeploymentWaiter<'_> {
         DeploymentWaiter {
             client: self,

@@ -12,7 +12,7 @@ use peak_press_apps::{
     types::{
         AppParameters, DeploymentMetadataUpdate, DeploymentSpecRef, NewDeployment, NewDeploymentMetadata,
         NewRelease, NewRevision, NewSpec, NewSpecMetadata, ParameterDefinition, ParameterDefinitions,
-        ParameterType, ReleaseInput, RevisionInput, SpecMetadataUpdate, SpecUpdate, VersionRef,
+        ParameterType, ReleaseInput, RevisionInput, SpecMetadataUpdate, SpecSortKey, SpecUpdate, VersionRef,
     },
 };
 use peak_press_apps_emulator::{Emulator, EmulatorBuilder, MASK};
@@ -30,7 +30,7 @@ async fn instant() -> (Emulator, Client) {
 
 fn spec(name: &str) -> peak_press_apps::types::builder::NewSpec {
     NewSpec::builder()
-        .metadata(NewSpecMetadata::builder().name(name).summary("s").title(Some(format!("Title {name}"))))
+        .metadata(NewSpecMetadata::builder().name(name).summary("s").title(format!("Title {name}")))
         .release(ReleaseInput::builder().version("1.0.0").notes("first"))
         .config(vec![])
 }
@@ -63,28 +63,25 @@ fn deployment(name: &str, spec_id: &str) -> peak_press_apps::types::builder::New
         .spec(DeploymentSpecRef::builder().id(spec_id))
 }
 
-fn run_values(values: &[(&str, ParameterValue)]) -> Option<AppParameters> {
-    Some(AppParameters {
+fn run_values(values: &[(&str, ParameterValue)]) -> AppParameters {
+    AppParameters {
         build: Default::default(),
         run: values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-    })
+    }
 }
 
 #[tokio::test]
 async fn the_whole_lifecycle_through_every_operation() {
     let (emulator, client) = instant().await;
 
-    let spec_id =
-        client.create_spec(spec("churn")).parameters(parameters()).featured(true).send().await.unwrap().id;
+    let spec_id = client.create_spec(spec("churn")).parameters(parameters()).featured(true).await.unwrap().id;
     let described = client.describe_spec(&spec_id).await.unwrap();
     assert_eq!(described.metadata.name, "churn");
     assert_eq!(described.metadata.status, Some(SpecStatus::Available));
     assert_eq!(described.featured, Some(true));
     assert_eq!(described.latest_release.unwrap().version, "1.0.0");
 
-    let update = SpecUpdate::builder().metadata(Some(
-        SpecMetadataUpdate::builder().summary(Some("better summary".to_owned())).try_into().unwrap(),
-    ));
+    let update = SpecUpdate::builder().metadata(SpecMetadataUpdate::builder().summary("better summary"));
     let updated = client.update_spec_metadata(&spec_id, update).await.unwrap();
     assert_eq!(updated.metadata.summary.as_deref(), Some("better summary"));
     assert_eq!(updated.metadata.title.as_deref(), Some("Title churn"), "PATCH keeps what it is not given");
@@ -93,7 +90,7 @@ async fn the_whole_lifecycle_through_every_operation() {
         NewRelease::builder()
             .release(ReleaseInput::builder().version(version).notes("n"))
             .config(vec![])
-            .parameters(Some(parameters()))
+            .parameters(parameters())
     };
     let created = client.create_spec_release(&spec_id, release("1.1.0")).await.unwrap();
     assert_eq!(created.release.version, "1.1.0");
@@ -120,8 +117,8 @@ async fn the_whole_lifecycle_through_every_operation() {
     assert_eq!(described.spec.unwrap().release.unwrap().version, "1.1.0", "the latest release by default");
 
     let revision = NewRevision::builder()
-        .release(Some(VersionRef { version: "1.0.0".into() }))
-        .revision(Some(RevisionInput { notes: "roll back".into() }))
+        .release(VersionRef { version: "1.0.0".into() })
+        .revision(RevisionInput { notes: "roll back".into() })
         .app_parameters(run_values(&[("api_key", "s3cret".into())]));
     let created = client.create_deployment_revision(&deployment_id, revision).await.unwrap();
     assert_eq!(created.revision, 2);
@@ -138,7 +135,7 @@ async fn the_whole_lifecycle_through_every_operation() {
     let error = client.describe_deployment_revision(&deployment_id, 3).await.unwrap_err();
     assert!(matches!(error, Error::NotFound(_)));
 
-    let update = DeploymentMetadataUpdate::builder().title(Some("Churn (prod)".to_owned()));
+    let update = DeploymentMetadataUpdate::builder().title("Churn (prod)");
     let updated = client.update_deployment_metadata(&deployment_id, update).await.unwrap();
     assert_eq!(updated.metadata.title.as_deref(), Some("Churn (prod)"));
     assert_eq!(updated.metadata.name, "churn-prod");
@@ -167,7 +164,7 @@ async fn deploying_and_deleting_take_the_deploy_delay() {
     // A second is margin enough for the checks made before it passes, even on a loaded machine.
     let delay = Duration::from_secs(1);
     let (_emulator, client) = start(Emulator::builder().deploy_delay(delay)).await;
-    let spec_id = client.create_spec(spec("slow")).send().await.unwrap().id;
+    let spec_id = client.create_spec(spec("slow")).await.unwrap().id;
     let id = client.create_deployment(deployment("slow-dep", &spec_id)).await.unwrap().id;
     let status = |d: peak_press_apps::types::Deployment| d.metadata.status.unwrap();
     assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deploying);
@@ -189,7 +186,7 @@ async fn listings_filter_sort_count_and_page() {
         if i % 3 == 0 {
             request = request.featured(true).scope(SpecScope::Public);
         }
-        request.send().await.unwrap();
+        request.await.unwrap();
     }
     let ids: Vec<_> = client.list_specs().items().map_ok(|s| s.metadata.name).try_collect().await.unwrap();
     let newest_first: Vec<_> = (0..30).rev().map(|i| format!("spec-{i:02}")).collect();
@@ -207,7 +204,7 @@ async fn listings_filter_sort_count_and_page() {
     let names: Vec<_> = client
         .list_specs()
         .name("spec-1")
-        .sort("name:desc")
+        .sort(SpecSortKey::NameDesc) // typed keys and their text are both accepted
         .items()
         .map_ok(|s| s.metadata.name)
         .try_collect()
@@ -231,8 +228,7 @@ async fn listings_filter_sort_count_and_page() {
     let archived = client.list_specs().status(SpecStatus::Archived).page(1).await.unwrap();
     assert_eq!((archived.total, archived.page_count, archived.items.len()), (0, 0, 0));
     let any = client.list_specs().items().try_next().await.unwrap().unwrap();
-    let archive = SpecUpdate::builder()
-        .metadata(Some(SpecMetadataUpdate::builder().status(Some(SpecStatus::Archived)).try_into().unwrap()));
+    let archive = SpecUpdate::builder().metadata(SpecMetadataUpdate::builder().status(SpecStatus::Archived));
     client.update_spec_metadata(&any.id, archive).await.unwrap();
     let archived: Vec<_> =
         client.list_specs().status(SpecStatus::Archived).items().try_collect().await.unwrap();
@@ -242,8 +238,8 @@ async fn listings_filter_sort_count_and_page() {
 #[tokio::test]
 async fn names_are_unique_and_references_must_exist() {
     let (_emulator, client) = instant().await;
-    let spec_id = client.create_spec(spec("unique")).send().await.unwrap().id;
-    let error = client.create_spec(spec("unique")).send().await.unwrap_err();
+    let spec_id = client.create_spec(spec("unique")).await.unwrap().id;
+    let error = client.create_spec(spec("unique")).await.unwrap_err();
     assert!(matches!(&error, Error::Conflict(answer) if answer.message().contains("unique")), "{error:?}");
 
     client.create_deployment(deployment("dep", &spec_id)).await.unwrap();
@@ -252,9 +248,7 @@ async fn names_are_unique_and_references_must_exist() {
     let error = client.create_deployment(deployment("other", "no-such-spec")).await.unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
     let pinned = deployment("pinned", &spec_id).spec(
-        DeploymentSpecRef::builder()
-            .id(spec_id.clone())
-            .release(Some(VersionRef { version: "2.0.0".into() })),
+        DeploymentSpecRef::builder().id(spec_id.clone()).release(VersionRef { version: "2.0.0".into() }),
     );
     let error = client.create_deployment(pinned).await.unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "an unknown release: {error:?}");
@@ -268,10 +262,10 @@ async fn tokens_are_checked_and_read_only_tokens_cannot_write() {
     let (emulator, writer) = start(Emulator::builder().token("writer").read_only_token("reader")).await;
     let as_token =
         |token: &str| Client::builder().token(token).base_url(emulator.base_url()).build().unwrap();
-    writer.create_spec(spec("guarded")).send().await.unwrap();
+    writer.create_spec(spec("guarded")).await.unwrap();
     let reader = as_token("reader");
     assert_eq!(reader.list_specs().page(1).await.unwrap().total, 1);
-    let error = reader.create_spec(spec("nope")).send().await.unwrap_err();
+    let error = reader.create_spec(spec("nope")).await.unwrap_err();
     assert!(matches!(error, Error::Forbidden(_)), "{error:?}");
     let error = as_token("stranger").list_specs().page(1).await.unwrap_err();
     assert!(matches!(error, Error::Unauthorized(_)), "{error:?}");
@@ -281,10 +275,10 @@ async fn tokens_are_checked_and_read_only_tokens_cannot_write() {
 async fn an_oversized_body_is_payload_too_large() {
     let (_emulator, client) = start(Emulator::builder().body_limit(2048)).await;
     let long = NewSpec::builder()
-        .metadata(NewSpecMetadata::builder().name("big").summary("s").description(Some("x".repeat(4096))))
+        .metadata(NewSpecMetadata::builder().name("big").summary("s").description("x".repeat(4096)))
         .release(ReleaseInput::builder().version("1.0.0").notes("n"))
         .config(vec![]);
-    let error = client.create_spec(long).send().await.unwrap_err();
+    let error = client.create_spec(long).await.unwrap_err();
     assert!(
         matches!(&error, Error::PayloadTooLarge(answer) if answer.message().contains("2048")),
         "{error:?}"

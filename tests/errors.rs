@@ -224,7 +224,6 @@ async fn documented_rules_are_checked_before_sending() {
         NewRelease::builder()
             .release(peak_press_apps::types::ReleaseInput::builder().version(version).notes("n"))
             .config(vec![])
-            .parameters(None)
     };
     let error = client.create_spec_release("s", release("v1")).await.unwrap_err();
     assert!(
@@ -244,7 +243,7 @@ async fn documented_rules_are_checked_before_sending() {
     let error = client.list_specs().page(0).await.unwrap_err();
     assert!(matches!(error, Error::InvalidRequest { .. }));
     // A builder missing a required field.
-    let incomplete = NewRelease::builder().config(vec![]).parameters(None);
+    let incomplete = NewRelease::builder().config(vec![]);
     let error = client.create_spec_release("s", incomplete).await.unwrap_err();
     assert!(matches!(&error, Error::InvalidRequest { message } if message.contains("release")), "{error}");
     assert!(server.received_requests().await.unwrap().is_empty());
@@ -277,7 +276,7 @@ async fn parameter_defaults_must_match_their_type() {
         let release = NewRelease::builder()
             .release(peak_press_apps::types::ReleaseInput::builder().version("1.0.0").notes("n"))
             .config(vec![])
-            .parameters(Some(ParameterDefinitions { build: vec![param(type_, value.clone())], run: vec![] }));
+            .parameters(ParameterDefinitions { build: vec![param(type_, value.clone())], run: vec![] });
         let result = client.create_spec_release("s", release).await;
         let refused = matches!(result, Err(Error::InvalidRequest { .. }));
         assert_eq!(refused, !ok, "{type_} with {value}: {result:?}");

@@ -4,6 +4,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
+    future::IntoFuture,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -28,7 +29,8 @@ fn spec(name: &str) -> peak_press_apps::types::builder::NewSpec {
 async fn create_specs(client: &Client, prefix: &str, count: usize) -> HashSet<String> {
     let mut ids = HashSet::new();
     for batch in (0..count).collect::<Vec<_>>().chunks(100) {
-        let creates = batch.iter().map(|i| client.create_spec(spec(&format!("{prefix}-{i:05}"))).send());
+        let creates =
+            batch.iter().map(|i| client.create_spec(spec(&format!("{prefix}-{i:05}"))).into_future());
         for created in join_all(creates).await {
             ids.insert(created.unwrap().id);
         }
@@ -58,7 +60,7 @@ fn start_writers(
         while !stop.load(Ordering::SeqCst) {
             if random.bool() || live.is_empty() {
                 let name = format!("w-{:08}", random.u32(..100_000_000));
-                if let Ok(created) = client.create_spec(spec(&name)).send().await {
+                if let Ok(created) = client.create_spec(spec(&name)).await {
                     live.push(created.id.clone());
                     writes.created.insert(created.id);
                 }

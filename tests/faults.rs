@@ -44,7 +44,7 @@ fn spec(name: &str) -> peak_press_apps::types::builder::NewSpec {
 }
 
 async fn deployment(client: &Client) -> String {
-    let spec_id = client.create_spec(spec("base")).send().await.unwrap().id;
+    let spec_id = client.create_spec(spec("base")).await.unwrap().id;
     let deployment = NewDeployment::builder()
         .metadata(NewDeploymentMetadata::builder().name("dep").summary("s"))
         .revision(RevisionInput::builder().notes("n"))
@@ -63,7 +63,7 @@ async fn a_listing_of_5000_items_under_30_percent_faults_yields_each_once_in_ord
     for batch in (0..5000).collect::<Vec<usize>>().chunks(250) {
         let futures = batch.iter().map(|i| {
             let client = client.clone();
-            async move { client.create_spec(spec(&format!("spec-{i:04}"))).send().await.map(|c| c.id) }
+            async move { client.create_spec(spec(&format!("spec-{i:04}"))).await.map(|c| c.id) }
         });
         for id in join_all(futures).await {
             created.push(id.unwrap());
@@ -193,7 +193,7 @@ async fn deletes_under_faults_succeed_once_what_they_delete_is_gone() {
     let (emulator, client) = start().await;
     let mut specs = Vec::new();
     for i in 0..100 {
-        specs.push(client.create_spec(spec(&format!("doomed-{i}"))).send().await.unwrap().id);
+        specs.push(client.create_spec(spec(&format!("doomed-{i}"))).await.unwrap().id);
     }
     // The faults that strike after the delete was carried out make the retry find it gone.
     emulator.set_faults(Some(faults(0.3).seed(3).kinds([

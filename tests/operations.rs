@@ -17,12 +17,7 @@ use serde_json::json;
 
 fn new_spec() -> peak_press_apps::types::builder::NewSpec {
     NewSpec::builder()
-        .metadata(
-            NewSpecMetadata::builder()
-                .name("churn")
-                .summary("Predicts churn")
-                .title(Some("Churn".to_owned())),
-        )
+        .metadata(NewSpecMetadata::builder().name("churn").summary("Predicts churn").title("Churn"))
         .release(ReleaseInput::builder().version("1.0.0").notes("first"))
         .config(vec![
             BlockConfig::builder()
@@ -107,7 +102,6 @@ async fn create_spec_encodes_the_services_string_fields() {
         .scope(SpecScope::Shared)
         .tenants(["tenant-a", "tenant-b"])
         .parameters(parameters())
-        .send()
         .await
         .unwrap();
     assert_eq!(created.id, "new-spec");
@@ -141,7 +135,7 @@ async fn create_spec_encodes_the_services_string_fields() {
 async fn create_spec_without_options_sends_the_sdks_nulls_and_no_tenants() {
     let (server, client) = server_and_client().await;
     answer_json(&server, 200, json!({"id": "s"})).await;
-    client.create_spec(new_spec()).send().await.unwrap();
+    client.create_spec(new_spec()).await.unwrap();
     let body = body_json(&only_request(&server).await);
     assert_eq!(body["featured"], "null");
     assert_eq!(body["scope"], serde_json::Value::Null);
@@ -170,14 +164,8 @@ async fn update_spec_metadata_patches_only_given_fields() {
     let (server, client) = server_and_client().await;
     answer_json(&server, 200, spec_json("abc", "renamed")).await;
     let update = SpecUpdate::builder()
-        .metadata(Some(
-            SpecMetadataUpdate::builder()
-                .name(Some("renamed".to_owned()))
-                .status(Some(SpecStatus::Unavailable))
-                .try_into()
-                .unwrap(),
-        ))
-        .featured(Some(false));
+        .metadata(SpecMetadataUpdate::builder().name("renamed").status(SpecStatus::Unavailable))
+        .featured(false);
     let spec = client.update_spec_metadata("abc", update).await.unwrap();
     assert_eq!(spec.metadata.name, "renamed");
     let request = only_request(&server).await;
@@ -201,10 +189,8 @@ async fn delete_spec_sends_delete() {
 async fn create_spec_release_always_sends_parameters() {
     let (server, client) = server_and_client().await;
     answer_json(&server, 201, json!({"id": "abc", "release": {"version": "1.1.0"}})).await;
-    let release = NewRelease::builder()
-        .release(ReleaseInput::builder().version("1.1.0").notes("more"))
-        .config(vec![])
-        .parameters(None);
+    let release =
+        NewRelease::builder().release(ReleaseInput::builder().version("1.1.0").notes("more")).config(vec![]);
     let created = client.create_spec_release("abc", release).await.unwrap();
     assert_eq!(created.release.version, "1.1.0");
     let request = only_request(&server).await;
@@ -256,8 +242,8 @@ async fn create_deployment_sends_typed_parameter_values() {
     let deployment = NewDeployment::builder()
         .metadata(NewDeploymentMetadata::builder().name("prod-churn").summary("s"))
         .revision(RevisionInput::builder().notes("first"))
-        .spec(DeploymentSpecRef::builder().id("abc").release(Some(VersionRef { version: "1.0.0".into() })))
-        .app_parameters(Some(AppParameters {
+        .spec(DeploymentSpecRef::builder().id("abc").release(VersionRef { version: "1.0.0".into() }))
+        .app_parameters(AppParameters {
             build: [("flag".to_owned(), ParameterValue::from(true))].into(),
             run: [
                 ("replicas".to_owned(), ParameterValue::from(3)),
@@ -265,7 +251,7 @@ async fn create_deployment_sends_typed_parameter_values() {
                 ("zones".to_owned(), ParameterValue::from(vec!["a", "b"])),
             ]
             .into(),
-        }));
+        });
     let created = client.create_deployment(deployment).await.unwrap();
     assert_eq!(created.id, "dep");
     let request = only_request(&server).await;
@@ -325,9 +311,7 @@ async fn describe_deployment_decodes_the_latest_revision() {
 async fn update_deployment_metadata_sends_fields_at_the_top_level() {
     let (server, client) = server_and_client().await;
     answer_json(&server, 200, deployment_json("d1", "prod", "deployed")).await;
-    let update = DeploymentMetadataUpdate::builder()
-        .summary(Some("new summary".to_owned()))
-        .title(Some("T".to_owned()));
+    let update = DeploymentMetadataUpdate::builder().summary("new summary".to_owned()).title("T".to_owned());
     client.update_deployment_metadata("d1", update).await.unwrap();
     let request = only_request(&server).await;
     assert_eq!((request.method.as_str(), request.url.path()), ("PATCH", "/v1/apps/deployments/d1"));
@@ -358,8 +342,8 @@ async fn create_deployment_revision_sends_the_release_and_notes() {
     let (server, client) = server_and_client().await;
     answer_json(&server, 201, json!({"id": "rev-2", "revision": 2})).await;
     let revision = NewRevision::builder()
-        .release(Some(VersionRef { version: "1.1.0".into() }))
-        .revision(Some(RevisionInput { notes: "bump".into() }));
+        .release(VersionRef { version: "1.1.0".into() })
+        .revision(RevisionInput { notes: "bump".into() });
     let created = client.create_deployment_revision("d1", revision).await.unwrap();
     assert_eq!(created.revision, 2);
     let request = only_request(&server).await;

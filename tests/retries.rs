@@ -83,7 +83,7 @@ async fn creates_are_not_retried_once_they_may_have_reached_the_server() {
     for status in [500, 502, 503, 429] {
         let server = MockServer::start().await;
         fail_then_succeed(&server, ResponseTemplate::new(status), 1, json!({"id": "s"})).await;
-        let error = client(&server.uri(), quick()).create_spec(new_spec()).send().await.unwrap_err();
+        let error = client(&server.uri(), quick()).create_spec(new_spec()).await.unwrap_err();
         assert_eq!(error.status().unwrap().as_u16(), status);
         assert_eq!(request_count(&server).await, 1, "a POST answered {status} is not sent again");
     }
@@ -103,8 +103,7 @@ async fn creates_are_not_retried_once_they_may_have_reached_the_server() {
 async fn callers_can_opt_in_to_retrying_creates() {
     let server = MockServer::start().await;
     fail_then_succeed(&server, ResponseTemplate::new(503), 2, json!({"id": "s"})).await;
-    let created =
-        client(&server.uri(), quick().retry_creates(true)).create_spec(new_spec()).send().await.unwrap();
+    let created = client(&server.uri(), quick().retry_creates(true)).create_spec(new_spec()).await.unwrap();
     assert_eq!(created.id, "s");
     assert_eq!(request_count(&server).await, 3);
 }
@@ -114,7 +113,7 @@ async fn creates_are_retried_when_the_connection_never_opened() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let error = client(&url, quick().max_attempts(3)).create_spec(new_spec()).send().await.unwrap_err();
+    let error = client(&url, quick().max_attempts(3)).create_spec(new_spec()).await.unwrap_err();
     match &error {
         Error::RetriesExhausted { attempts, last } => {
             assert_eq!(*attempts, 3);

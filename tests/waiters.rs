@@ -25,7 +25,7 @@ async fn start(deploy_delay: Duration) -> (Emulator, Client, String) {
         .metadata(NewSpecMetadata::builder().name("waited").summary("s"))
         .release(ReleaseInput::builder().version("1.0.0").notes("n"))
         .config(vec![]);
-    let spec_id = client.create_spec(spec).send().await.unwrap().id;
+    let spec_id = client.create_spec(spec).await.unwrap().id;
     let deployment = NewDeployment::builder()
         .metadata(NewDeploymentMetadata::builder().name("d").summary("s"))
         .revision(RevisionInput::builder().notes("n"))

@@ -1,6 +1,6 @@
 //! [`Paginator::items`](super::Paginator::items): windows that grow to the largest page, and the
 //! repair of every boundary between two pages (the guarantee is in the module documentation of
-//! [`pagination`](super)).
+//! [`Paginator`](super::Paginator)).
 
 use std::{
     collections::{HashMap, VecDeque},

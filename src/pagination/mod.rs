@@ -1,71 +1,9 @@
-//! One pager for the four list operations: a single page with its counts, every page in turn,
-//! or every item as a stream.
-//!
-//! ```no_run
-//! # async fn example(client: peak_press_apps::Client) -> peak_press_apps::Result<()> {
-//! use futures::TryStreamExt;
-//! use peak_press_apps::DeploymentStatus;
-//!
-//! // Every failed deployment, as one stream of items across all pages.
-//! let mut failed = client.list_deployments().status(DeploymentStatus::Failed).items();
-//! while let Some(deployment) = failed.try_next().await? {
-//!     println!("{} is failed", deployment.metadata.name);
-//! }
-//!
-//! // One page with its counts, like the Python SDK's `return_iterator=False`.
-//! let page = client.list_specs().page_size(50).page(2).await?;
-//! println!("page {} of {}: {} of {} specs", page.page_number, page.page_count, page.items.len(), page.total);
-//! # Ok(()) }
-//! ```
-//!
-//! # Every item exactly once, while others write
-//!
-//! The service pages by offset, and others create and delete while a listing runs: each create
-//! before the read position shifts the rest down (the next page repeats an item), each delete
-//! shifts them up (an item is never seen). The official SDK repeats and loses items silently.
-//! [`Paginator::items`] does not. It guarantees:
-//!
-//! - an item that exists for the whole listing is yielded exactly once, in order;
-//! - an item created or deleted during the listing is yielded at most once;
-//! - when the changes outrun what the pager can repair, the stream ends with
-//!   [`Error::Pagination`] rather than skip anything.
-//!
-//! At each boundary between two pages it reads a small window that straddles the boundary. One
-//! answer is one consistent view: if it shows the last item already yielded followed by items of
-//! the next page, nothing that existed then lies between them, and whatever it shows in between
-//! (items pushed back over the boundary) is yielded there. Items already yielded are recognised
-//! by id among the last two pages' worth, so memory stays bounded. The guarantee holds for an
-//! order that does not change while the listing runs: renaming a spec during a listing sorted by
-//! name moves it, and it may then be seen twice or not at all, as with any offset pager.
-//!
-//! [`Paginator::pages`] gives the pages as the service answered them, without this repair.
-//!
-//! # Fast on its defaults, bounded in bytes
-//!
-//! Unless a page size is set, [`items`](Paginator::items) asks for the service's default 25 items
-//! first (the first item arrives as quickly as from any client), then for windows that double up
-//! to the service's largest page of [`MAX_PAGE_SIZE`]: 10,000 items take 16 requests instead of the
-//! 400 of pages of 25. An explicit [`page_size`](Paginator::page_size) is respected.
-//!
-//! Once the first page tells how many there are, later pages are fetched several at a time: up to
-//! [`DEFAULT_CONCURRENCY`] pages, and no more than [`DEFAULT_BUFFER_BYTES`] of response bodies as
-//! estimated from the largest item seen so far (see [`Paginator::concurrency`] and
-//! [`Paginator::buffer_bytes`]). Prefetched pages are held as the bytes that arrived and decoded
-//! only when the stream reaches them, so what a listing holds is bounded in bytes whatever the
-//! page size. Items come out in order, each page's call has its own retries, and dropping the
-//! stream cancels what is in flight.
-//!
-//! # Pages that contradict themselves
-//!
-//! A page numbered other than asked, one with more items than its page size, or one with no items
-//! although its own total says it should have some (an empty first page that counts a hundred
-//! items) ends the listing with [`Error::Pagination`], as does a page count that keeps growing
-//! far beyond what the first page said. [`Paginator::page`] checks the same.
+//! One pager for the four list operations; its guarantees are documented on [`Paginator`].
 
 mod exact;
 mod prefetch;
 
-use std::{str::FromStr, time::Duration};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{
@@ -194,6 +132,70 @@ macro_rules! list_query {
 }
 pub(crate) use list_query;
 
+/// One pager for the four list operations: a single page with its counts, every page in turn,
+/// or every item as a stream.
+///
+/// ```no_run
+/// # async fn example(client: peak_press_apps::Client) -> peak_press_apps::Result<()> {
+/// use futures::TryStreamExt;
+/// use peak_press_apps::DeploymentStatus;
+///
+/// // Every failed deployment, as one stream of items across all pages.
+/// let mut failed = client.list_deployments().status(DeploymentStatus::Failed).items();
+/// while let Some(deployment) = failed.try_next().await? {
+///     println!("{} is failed", deployment.metadata.name);
+/// }
+///
+/// // One page with its counts, like the Python SDK's `return_iterator=False`.
+/// let page = client.list_specs().page_size(50).page(2).await?;
+/// println!("page {} of {}: {} of {} specs", page.page_number, page.page_count, page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
+///
+/// # Every item exactly once, while others write
+///
+/// The service pages by offset, and others create and delete while a listing runs: each create
+/// before the read position shifts the rest down (the next page repeats an item), each delete
+/// shifts them up (an item is never seen). The official SDK repeats and loses items silently.
+/// [`Paginator::items`] does not. It guarantees:
+///
+/// - an item that exists for the whole listing is yielded exactly once, in order;
+/// - an item created or deleted during the listing is yielded at most once;
+/// - when the changes outrun what the pager can repair, the stream ends with
+///   [`Error::Pagination`] rather than skip anything.
+///
+/// At each boundary between two pages it reads a small window that straddles the boundary. One
+/// answer is one consistent view: if it shows the last item already yielded followed by items of
+/// the next page, nothing that existed then lies between them, and whatever it shows in between
+/// (items pushed back over the boundary) is yielded there. Items already yielded are recognised
+/// by id among the last two pages' worth, so memory stays bounded. The guarantee holds for an
+/// order that does not change while the listing runs: renaming a spec during a listing sorted by
+/// name moves it, and it may then be seen twice or not at all, as with any offset pager.
+///
+/// [`Paginator::pages`] gives the pages as the service answered them, without this repair.
+///
+/// # Fast on its defaults, bounded in bytes
+///
+/// Unless a page size is set, [`items`](Paginator::items) asks for the service's default 25 items
+/// first (the first item arrives as quickly as from any client), then for windows that double up
+/// to the service's largest page of [`MAX_PAGE_SIZE`]: 10,000 items take 16 requests instead of the
+/// 400 of pages of 25. An explicit [`page_size`](Paginator::page_size) is respected.
+///
+/// Once the first page tells how many there are, later pages are fetched several at a time: up to
+/// [`DEFAULT_CONCURRENCY`] pages, and no more than [`DEFAULT_BUFFER_BYTES`] of response bodies as
+/// estimated from the largest item seen so far (see [`Paginator::concurrency`] and
+/// [`Paginator::buffer_bytes`]). Prefetched pages are held as the bytes that arrived and decoded
+/// only when the stream reaches them, so what a listing holds is bounded in bytes whatever the
+/// page size. Items come out in order, each page's call has its own retries, and dropping the
+/// stream cancels what is in flight.
+///
+/// # Pages that contradict themselves
+///
+/// A page numbered other than asked, one with more items than its page size, or one with no items
+/// although its own total says it should have some (an empty first page that counts a hundred
+/// items) ends the listing with [`Error::Pagination`], as does a page count that keeps growing
+/// far beyond what the first page said. [`Paginator::page`] checks the same.
+///
 /// A listing being set up: filters and page size, then [`page`](Self::page),
 /// [`pages`](Self::pages) or [`items`](Self::items).
 ///
@@ -236,21 +238,25 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
     }
 
     /// Adds a sort key after checking it against the keys this listing knows.
-    pub(crate) fn sort_by<K: FromStr>(mut self, key: &str, keys: impl FnOnce(&mut Q) -> &mut Vec<K>) -> Self {
-        match key.parse() {
+    pub(crate) fn sort_by<K, T>(mut self, key: T, keys: impl FnOnce(&mut Q) -> &mut Vec<K>) -> Self
+    where
+        T: TryInto<K> + std::fmt::Display,
+    {
+        let shown = key.to_string();
+        match key.try_into() {
             Ok(parsed) => {
                 keys(&mut self.query).push(parsed);
                 self
             }
             Err(_) => self.reject(Error::invalid(format!(
-                "{key:?} is not a sort key of this listing: expected field, field:asc or field:desc"
+                "{shown:?} is not a sort key of this listing: expected field, field:asc or field:desc"
             ))),
         }
     }
 
     /// Items per page, from 1 to [`MAX_PAGE_SIZE`]. Unless set, [`page`](Self::page) and
     /// [`pages`](Self::pages) get the service's default of 25, and [`items`](Self::items) chooses
-    /// the fewest round trips (see the [module documentation](self)).
+    /// the fewest round trips (see the [type documentation](Paginator)).
     pub fn page_size(mut self, size: u64) -> Self {
         if !(1..=MAX_PAGE_SIZE).contains(&size) {
             return self
@@ -333,7 +339,7 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
     }
 
     /// Every item of the listing, in order, each exactly once even while others create and delete
-    /// (see the [module documentation](self) for the guarantee and its cost).
+    /// (see the [type documentation](Paginator) for the guarantee and its cost).
     pub fn items(self) -> BoxStream<'c, Result<Q::Item>> {
         if let Err(error) = self.check() {
             return stream::once(async { Err(error) }).boxed();
