@@ -19,7 +19,7 @@ use peak_press_apps::{
         ParameterType, ReleaseInput, RevisionInput, VersionRef,
     },
 };
-use peak_press_apps_emulator::Emulator;
+use peak_press_apps_emulator::{DeploymentStatus as EmulatorStatus, Emulator};
 use serde_json::json;
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -137,8 +137,7 @@ async fn run() -> Result<()> {
 
     // 9. A failure, forced on the emulator, then a redeploy.
     if let Some(emulator) = &emulator {
-        let url = format!("{}/_emulator/deployments/{deployment_id}/status", emulator.base_url());
-        reqwest::Client::new().post(url).json(&json!({"status": "failed"})).send().await?;
+        emulator.set_deployment_status(&deployment_id, EmulatorStatus::Failed)?;
         let redeployed = client.redeploy(&deployment_id).await?;
         println!("9. Forced a failure and redeployed revision {}", redeployed.revision);
         client.wait_for_deployment(&deployment_id).deployed().await?;

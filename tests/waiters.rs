@@ -3,7 +3,6 @@
 
 mod common;
 
-use common::force_status;
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
@@ -16,7 +15,7 @@ use peak_press_apps::{
         RevisionInput,
     },
 };
-use peak_press_apps_emulator::Emulator;
+use peak_press_apps_emulator::{DeploymentStatus as EmulatorStatus, Emulator};
 
 async fn start(deploy_delay: Duration) -> (Emulator, Client, String) {
     let emulator = Emulator::builder().deploy_delay(deploy_delay).start().await.unwrap();
@@ -67,7 +66,7 @@ async fn a_failed_deployment_ends_the_wait_with_the_deployment_as_last_seen() {
         async move { quick(client.wait_for_deployment(&id)).deployed().await }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    force_status(&emulator, &id, "failed").await;
+    emulator.set_deployment_status(&id, EmulatorStatus::Failed).unwrap();
     match waiting.await.unwrap() {
         Err(Error::DeploymentFailed { status, deployment }) => {
             assert_eq!(status, DeploymentStatus::Failed);
@@ -79,9 +78,9 @@ async fn a_failed_deployment_ends_the_wait_with_the_deployment_as_last_seen() {
         other => panic!("expected DeploymentFailed, got {other:?}"),
     }
     // After a redeploy the same wait ends deployed.
-    force_status(&emulator, &id, "failed").await;
+    emulator.set_deployment_status(&id, EmulatorStatus::Failed).unwrap();
     client.redeploy(&id).await.unwrap();
-    force_status(&emulator, &id, "deployed").await;
+    emulator.set_deployment_status(&id, EmulatorStatus::Deployed).unwrap();
     quick(client.wait_for_deployment(&id)).deployed().await.unwrap();
 }
 

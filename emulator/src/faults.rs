@@ -16,7 +16,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{error::ApiError, routes::AppState};
+use crate::{
+    error::ApiError,
+    state::{AppState, lock},
+};
 
 /// One kind of fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,12 +154,19 @@ impl Injector {
 pub(crate) type FaultSlot = Mutex<Option<Injector>>;
 
 pub(crate) async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let scripted = state.scripted_fault(request.method().as_str(), request.uri().path());
     let drawn = {
-        let mut slot = state.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slot = lock(&state.faults);
         slot.as_mut()
             .map(|injector| (injector.faults.latency, injector.faults.retry_after_seconds, injector.draw()))
     };
-    let Some((latency, retry_after, fault)) = drawn else { return next.run(request).await };
+    let (latency, retry_after, fault) = match (scripted, drawn) {
+        (Some(fault), drawn) => {
+            (Duration::ZERO, drawn.map_or(1, |(_, retry_after, _)| retry_after), Some(fault))
+        }
+        (None, Some(drawn)) => drawn,
+        (None, None) => return next.run(request).await,
+    };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

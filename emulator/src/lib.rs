@@ -51,9 +51,11 @@ mod faults;
 mod model;
 mod orders;
 mod routes;
+mod state;
 mod store;
 
 use std::{
+    collections::VecDeque,
     io,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::{Arc, Mutex},
@@ -64,7 +66,8 @@ use axum::serve::ListenerExt;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub use faults::{Fault, Faults};
-pub use model::MASK;
+pub use model::{DeploymentStatus, MASK, RevisionStatus};
+pub use state::{REQUEST_LOG_CAPACITY, ReceivedRequest};
 
 /// The OpenAPI document the emulator implements.
 pub const DOCUMENT: &str = include_str!("../openapi/press-apps.json");
@@ -157,12 +160,14 @@ impl EmulatorBuilder {
         };
         let mut document: serde_json::Value = serde_json::from_str(DOCUMENT).expect("the document is JSON");
         document["servers"] = serde_json::json!([{ "url": base_url, "description": "This emulator" }]);
-        let state = Arc::new(routes::Shared {
+        let state = Arc::new(state::Shared {
             store: Mutex::new(store::Store::new(self.deploy_delay)),
-            access: routes::Access { full: self.tokens, read_only: self.read_only_tokens },
+            access: state::Access { full: self.tokens, read_only: self.read_only_tokens },
             body_limit: self.body_limit,
             document,
             faults: Mutex::new(self.faults.map(faults::Injector::new)),
+            scripted: Mutex::new(Vec::new()),
+            requests: Mutex::new(VecDeque::new()),
         });
         let app = routes::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -186,7 +191,7 @@ impl EmulatorBuilder {
 pub struct Emulator {
     base_url: String,
     addr: SocketAddr,
-    state: routes::AppState,
+    state: state::AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -220,8 +225,53 @@ impl Emulator {
 
     /// Switches fault injection on (with new draws from the seed) or off, while it runs.
     pub fn set_faults(&self, faults: Option<Faults>) {
-        let mut slot = self.state.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = faults.map(faults::Injector::new);
+        *state::lock(&self.state.faults) = faults.map(faults::Injector::new);
+    }
+
+    /// Answers the next `times` requests of one route (`method` and exact `path`, such as
+    /// `"POST"` and `"/v1/apps/specs/"`) with `fault`, before any random fault; then the route
+    /// answers as usual again. Scripts for different routes run side by side.
+    ///
+    /// ```no_run
+    /// # async fn example() -> std::io::Result<()> {
+    /// use peak_press_apps_emulator::{Emulator, Fault};
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// // The next two creates of a spec are refused with 503, the third goes through.
+    /// emulator.fail_next("POST", "/v1/apps/specs/", 2, Fault::Unavailable);
+    /// # Ok(()) }
+    /// ```
+    pub fn fail_next(&self, method: &str, path: &str, times: usize, fault: Fault) {
+        if times > 0 {
+            let script =
+                state::Scripted { method: method.to_owned(), path: path.to_owned(), remaining: times, fault };
+            state::lock(&self.state.scripted).push(script);
+        }
+    }
+
+    /// The requests received on `/v1` so far, oldest first (at most the last
+    /// [`REQUEST_LOG_CAPACITY`]), so that a test can check what a client sent and how often.
+    ///
+    /// ```no_run
+    /// # async fn example(emulator: peak_press_apps_emulator::Emulator) {
+    /// let creates = emulator.requests().iter().filter(|r| r.method == "POST" && r.path == "/v1/apps/specs/").count();
+    /// assert_eq!(creates, 1, "the create was sent once");
+    /// # }
+    /// ```
+    pub fn requests(&self) -> Vec<ReceivedRequest> {
+        state::lock(&self.state.requests).iter().cloned().collect()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        state::lock(&self.state.requests).clear();
+    }
+
+    /// Sets a deployment's status (and the matching status of its latest revision) at once, as
+    /// the platform would: to test a client's handling of `failed`, `warning` or `deleting`.
+    /// Fails with the service's 404 message when there is no such deployment.
+    pub fn set_deployment_status(&self, deployment_id: &str, status: DeploymentStatus) -> Result<(), String> {
+        self.state.store().set_status(deployment_id, status).map_err(|error| error.detail)
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits until it has

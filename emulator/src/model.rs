@@ -8,22 +8,26 @@ use serde_json::{Map, Value};
 /// Defines a closed enum of wire strings with its parser and printer.
 macro_rules! wire_enum {
     ($name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+        #[doc = concat!("The values of `", stringify!($name), "` as the service spells them.")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
-            $( #[serde(rename = $text)] $variant, )*
+            $( #[doc = concat!("`", $text, "`")] #[serde(rename = $text)] $variant, )*
         }
 
         // Not every enum uses every helper.
         #[allow(dead_code)]
         impl $name {
+            /// Every value, in the document's order.
             pub const ALL: &[$name] = &[$(Self::$variant),*];
 
+            /// The value as the service spells it.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $( Self::$variant => $text, )*
                 }
             }
 
+            /// The value spelled `text`, if there is one.
             pub fn parse(text: &str) -> Option<Self> {
                 Self::ALL.iter().copied().find(|v| v.as_str() == text)
             }
@@ -63,6 +67,25 @@ wire_enum!(RevisionStatus {
     RollbackFailed = "rollback_failed",
     Superseded = "superseded",
 });
+impl DeploymentStatus {
+    /// What the latest revision reports while its deployment has this status: revisions have
+    /// no `redeploying` (a redeployed revision is `deploying` again) and no `warning` (the
+    /// revision is deployed; the warning is the deployment's).
+    pub fn revision_status(self) -> RevisionStatus {
+        match self {
+            Self::Deploying | Self::Redeploying => RevisionStatus::Deploying,
+            Self::Deployed | Self::Warning => RevisionStatus::Deployed,
+            Self::Deleting => RevisionStatus::Deleting,
+            Self::DeleteFailed => RevisionStatus::DeleteFailed,
+            Self::Failed => RevisionStatus::Failed,
+            Self::PlatformResourceError => RevisionStatus::PlatformResourceError,
+            Self::Rollback => RevisionStatus::Rollback,
+            Self::RollbackComplete => RevisionStatus::RollbackComplete,
+            Self::RollbackFailed => RevisionStatus::RollbackFailed,
+        }
+    }
+}
+
 wire_enum!(ParameterType {
     Boolean = "boolean",
     String = "string",
@@ -406,7 +429,7 @@ pub struct BlockDeployment {
     pub platform_id: String,
     pub kind: &'static str,
     pub name: String,
-    pub status: String,
+    pub status: RevisionStatus,
 }
 
 #[derive(Debug, Serialize)]
@@ -420,7 +443,7 @@ pub struct SpecRef {
 pub struct RevisionSummary {
     pub id: String,
     pub revision: u64,
-    pub status: String,
+    pub status: RevisionStatus,
     pub notes: String,
     pub created_at: String,
     pub created_by: String,
@@ -442,7 +465,7 @@ pub struct DeploymentOut {
 pub struct RevisionOut {
     pub id: String,
     pub revision: u64,
-    pub status: String,
+    pub status: RevisionStatus,
     pub notes: String,
     pub created_at: String,
     pub created_by: String,

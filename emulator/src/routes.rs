@@ -1,10 +1,7 @@
 //! Paths to handlers, and what every request goes through on the way: a size limit, a log
 //! line, auth on `/v1`, strict parsing of bodies and queries with errors that name the field.
 
-use std::{
-    sync::{Arc, Mutex, MutexGuard},
-    time::Instant,
-};
+use std::time::Instant;
 
 use axum::{
     Json, Router,
@@ -21,40 +18,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{
     error::{ApiError, ApiResult},
-    faults::{self, FaultSlot},
+    faults,
     model::*,
     orders::SortField,
-    store::{ListQuery, Page, Store},
+    state::{AppState, ReceivedRequest},
+    store::{ListQuery, Page},
 };
-
-/// Which tokens may do what.
-#[derive(Debug, Default)]
-pub(crate) struct Access {
-    pub full: Vec<String>,
-    pub read_only: Vec<String>,
-}
-
-pub(crate) struct Shared {
-    pub store: Mutex<Store>,
-    pub access: Access,
-    pub body_limit: usize,
-    /// The OpenAPI document as served, naming this emulator as its server.
-    pub document: Value,
-    pub faults: FaultSlot,
-}
-
-pub(crate) type AppState = Arc<Shared>;
-
-impl Shared {
-    /// The store with every due transition applied. A handler that panicked while holding the
-    /// lock leaves the state as it was between two statements; serving on is still better than
-    /// refusing every later request.
-    fn store(&self) -> MutexGuard<'_, Store> {
-        let mut store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        store.settle();
-        store
-    }
-}
 
 pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -74,7 +43,8 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route("/v1/apps/deployments/{deployment_id}/revisions/{revision}", get(describe_deployment_revision))
         .route_layer(middleware::from_fn_with_state(state.clone(), faults::inject))
-        .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .route_layer(middleware::from_fn_with_state(state.clone(), record));
 
     Router::new()
         .merge(api)
@@ -93,6 +63,22 @@ pub(crate) fn router(state: AppState) -> Router {
 }
 
 // ---- What every request goes through ----
+
+/// Notes each request on `/v1` in the request log, body included, before anything else sees it.
+async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, state.body_limit).await {
+        Ok(body) => body,
+        Err(_) => return too_large(state.body_limit).into_response(),
+    };
+    state.record(ReceivedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        body: body.to_vec(),
+    });
+    next.run(Request::from_parts(parts, axum::body::Body::from(body))).await
+}
 
 async fn log_request(request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());

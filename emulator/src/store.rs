@@ -80,7 +80,7 @@ struct Spec {
 struct Revision {
     id: String,
     number: u64,
-    status: String,
+    status: RevisionStatus,
     notes: String,
     created_at: String,
     created_by: String,
@@ -113,13 +113,14 @@ impl Deployment {
         self.revisions.last_mut().expect("a deployment always has a revision")
     }
 
-    fn set_status(&mut self, status: DeploymentStatus, revision_status: &str) {
+    /// Sets the deployment's status, and the matching one on its latest revision and its blocks.
+    fn set_status(&mut self, status: DeploymentStatus) {
         self.status = status;
         self.metadata.status = status.as_str();
         let latest = self.latest_mut();
-        latest.status = revision_status.to_owned();
+        latest.status = status.revision_status();
         for block in &mut latest.blocks {
-            block.status = revision_status.to_owned();
+            block.status = latest.status;
         }
     }
 }
@@ -164,11 +165,11 @@ impl Store {
                     deployment.pending = None;
                     let latest = deployment.revisions.len() - 1;
                     for revision in &mut deployment.revisions[..latest] {
-                        if matches!(revision.status.as_str(), "deployed" | "deploying" | "redeploying") {
-                            revision.status = RevisionStatus::Superseded.as_str().to_owned();
+                        if matches!(revision.status, RevisionStatus::Deployed | RevisionStatus::Deploying) {
+                            revision.status = RevisionStatus::Superseded;
                         }
                     }
-                    deployment.set_status(DeploymentStatus::Deployed, RevisionStatus::Deployed.as_str());
+                    deployment.set_status(DeploymentStatus::Deployed);
                 }
                 Some(Pending::Gone(at)) if at <= now => gone.push(deployment.id.clone()),
                 _ => {}
@@ -389,7 +390,7 @@ impl Store {
         let revision = Revision {
             id: Uuid::new_v4().to_string(),
             number: 1,
-            status: RevisionStatus::Deploying.as_str().into(),
+            status: RevisionStatus::Deploying,
             notes: new.revision.notes,
             created_at: at.clone(),
             created_by: CREATOR.into(),
@@ -457,7 +458,7 @@ impl Store {
         let delay = self.deploy_delay;
         let deployment = self.deployment_mut(id)?;
         if deployment.status != DeploymentStatus::Deleting {
-            deployment.set_status(DeploymentStatus::Deleting, RevisionStatus::Deleting.as_str());
+            deployment.set_status(DeploymentStatus::Deleting);
             deployment.pending = Some(Pending::Gone(Instant::now() + delay));
         }
         Ok(())
@@ -474,7 +475,7 @@ impl Store {
         }
         // The deployment reports `redeploying`; its revision, whose statuses have no such value,
         // reports `deploying` until it is deployed again.
-        deployment.set_status(DeploymentStatus::Redeploying, RevisionStatus::Deploying.as_str());
+        deployment.set_status(DeploymentStatus::Redeploying);
         deployment.pending = Some(Pending::Deployed(Instant::now() + delay));
         let latest = deployment.latest();
         Ok((deployment.id.clone(), latest.number, latest.id.clone()))
@@ -500,7 +501,7 @@ impl Store {
         deployment.revisions.push(Revision {
             id: revision_id.clone(),
             number,
-            status: RevisionStatus::Deploying.as_str().into(),
+            status: RevisionStatus::Deploying,
             notes: new.revision.map(|r| r.notes).unwrap_or_default(),
             created_at: at,
             created_by: CREATOR.into(),
@@ -508,7 +509,7 @@ impl Store {
             parameters: app_parameters,
             blocks,
         });
-        deployment.set_status(DeploymentStatus::Deploying, RevisionStatus::Deploying.as_str());
+        deployment.set_status(DeploymentStatus::Deploying);
         deployment.pending = Some(Pending::Deployed(Instant::now() + delay));
         Ok((revision_id, number))
     }
@@ -536,7 +537,7 @@ impl Store {
     pub fn set_status(&mut self, id: &str, status: DeploymentStatus) -> ApiResult<()> {
         let deployment = self.deployment_mut(id)?;
         deployment.pending = None;
-        deployment.set_status(status, status.as_str());
+        deployment.set_status(status);
         Ok(())
     }
 
@@ -551,7 +552,7 @@ impl Store {
         RevisionOut {
             id: revision.id.clone(),
             revision: revision.number,
-            status: revision.status.clone(),
+            status: revision.status,
             notes: revision.notes.clone(),
             created_at: revision.created_at.clone(),
             created_by: revision.created_by.clone(),
@@ -618,7 +619,7 @@ fn deployment_out(deployment: &Deployment) -> DeploymentOut {
         latest_revision: RevisionSummary {
             id: latest.id.clone(),
             revision: latest.number,
-            status: latest.status.clone(),
+            status: latest.status,
             notes: latest.notes.clone(),
             created_at: latest.created_at.clone(),
             created_by: latest.created_by.clone(),
@@ -646,7 +647,7 @@ fn blocks_for(
             platform_id: Uuid::new_v4().to_string(),
             kind: "workflow",
             name,
-            status: RevisionStatus::Deploying.as_str().into(),
+            status: RevisionStatus::Deploying,
         })
         .collect()
 }

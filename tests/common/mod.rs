@@ -102,10 +102,3 @@ pub async fn read_request_head(socket: &mut (impl AsyncRead + Unpin)) -> Option<
     }
     Some(request)
 }
-
-/// Sets a deployment's status (and its latest revision's) through the emulator's control route.
-pub async fn force_status(emulator: &peak_press_apps_emulator::Emulator, deployment_id: &str, status: &str) {
-    let url = format!("{}/_emulator/deployments/{deployment_id}/status", emulator.base_url());
-    let response = reqwest::Client::new().post(url).json(&json!({ "status": status })).send().await.unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-}

@@ -1,0 +1,106 @@
+//! What every part of a running emulator shares: the store, who may do what, and what tests
+//! look at or set while it runs (the request log, the faults, the scripted answers).
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use serde_json::Value;
+
+use crate::{
+    faults::{Fault, FaultSlot},
+    store::Store,
+};
+
+/// Which tokens may do what.
+#[derive(Debug, Default)]
+pub(crate) struct Access {
+    pub full: Vec<String>,
+    pub read_only: Vec<String>,
+}
+
+pub(crate) struct Shared {
+    pub store: Mutex<Store>,
+    pub access: Access,
+    pub body_limit: usize,
+    /// The OpenAPI document as served, naming this emulator as its server.
+    pub document: Value,
+    pub faults: FaultSlot,
+    /// Faults for the next answers of given routes, used before any random fault.
+    pub scripted: Mutex<Vec<Scripted>>,
+    /// The last [`REQUEST_LOG_CAPACITY`] requests received on `/v1`.
+    pub requests: Mutex<VecDeque<ReceivedRequest>>,
+}
+
+pub(crate) type AppState = Arc<Shared>;
+
+/// How many requests the log keeps: the oldest go first, so a long run's memory stays bounded.
+pub const REQUEST_LOG_CAPACITY: usize = 10_000;
+
+/// One request received on `/v1`, as [`Emulator::requests`](crate::Emulator::requests) lists
+/// it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReceivedRequest {
+    /// The method, such as `POST`.
+    pub method: String,
+    /// The path, without the query, such as `/v1/apps/specs/`.
+    pub path: String,
+    /// The query string as sent, if there was one.
+    pub query: Option<String>,
+    /// The body as sent (empty when there was none).
+    pub body: Vec<u8>,
+}
+
+impl ReceivedRequest {
+    /// The body as JSON, if it is JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// A fault for the next `remaining` answers of one route.
+#[derive(Debug)]
+pub(crate) struct Scripted {
+    pub method: String,
+    pub path: String,
+    pub remaining: usize,
+    pub fault: Fault,
+}
+
+/// Locks a mutex even if a handler panicked while holding it: the state is still as it was
+/// between two statements, and serving on beats refusing every later request.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    /// The store with every due transition applied.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        let mut store = lock(&self.store);
+        store.settle();
+        store
+    }
+
+    pub fn record(&self, request: ReceivedRequest) {
+        let mut log = lock(&self.requests);
+        if log.len() == REQUEST_LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(request);
+    }
+
+    /// The scripted fault for this request, if one is left for its route; counts it down.
+    pub fn scripted_fault(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut scripts = lock(&self.scripted);
+        let index = scripts.iter().position(|s| s.method.eq_ignore_ascii_case(method) && s.path == path)?;
+        let script = &mut scripts[index];
+        script.remaining -= 1;
+        let fault = script.fault;
+        if script.remaining == 0 {
+            scripts.remove(index);
+        }
+        Some(fault)
+    }
+}

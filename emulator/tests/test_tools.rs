@@ -1,0 +1,77 @@
+//! What the emulator offers a user's tests beside the API: the request log, scripted faults and
+//! setting a deployment's status from Rust, each checked over HTTP on loopback.
+
+mod common;
+
+use common::Harness;
+use peak_press_apps_emulator::{DeploymentStatus, Fault};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_request_log_holds_what_was_sent_in_order() {
+    let harness = Harness::start().await;
+    let spec_id = harness.create_spec("logged", json!({"build": [], "run": []})).await;
+    let (status, _) = harness.call(Method::GET, "/v1/apps/specs/?pageSize=5&sort=name:asc", None).await;
+    assert_eq!(status, StatusCode::OK);
+    harness.call(Method::GET, "/openapi.json", None).await;
+
+    let log = harness.emulator.requests();
+    assert_eq!(log.len(), 2, "only requests on /v1 are logged: {log:?}");
+    assert_eq!((log[0].method.as_str(), log[0].path.as_str()), ("POST", "/v1/apps/specs/"));
+    let body = log[0].json().expect("a JSON body");
+    assert!(body["spec"].as_str().is_some_and(|spec| spec.contains("logged")), "{body}");
+    assert_eq!((log[1].method.as_str(), log[1].query.as_deref()), ("GET", Some("pageSize=5&sort=name:asc")));
+    assert!(log[1].body.is_empty());
+    assert!(!spec_id.is_empty());
+
+    harness.emulator.clear_requests();
+    assert!(harness.emulator.requests().is_empty());
+}
+
+#[tokio::test]
+async fn scripted_faults_answer_the_next_requests_of_their_route_only() {
+    let harness = Harness::start().await;
+    harness.emulator.fail_next("GET", "/v1/apps/specs/", 2, Fault::Unavailable);
+    harness.emulator.fail_next("GET", "/v1/apps/deployments/", 1, Fault::TooManyRequests);
+
+    let (status, _) = harness.call(Method::GET, "/v1/apps/deployments/", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = harness.call(Method::GET, "/v1/apps/deployments/", None).await;
+    assert_eq!(status, StatusCode::OK, "the script for that route is used up");
+    for _ in 0..2 {
+        let (status, _) = harness.call(Method::GET, "/v1/apps/specs/", None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    let (status, _) = harness.call(Method::GET, "/v1/apps/specs/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    // Another method on the same path is another route.
+    harness.emulator.fail_next("POST", "/v1/apps/specs/", 1, Fault::Unavailable);
+    let (status, _) = harness.call(Method::GET, "/v1/apps/specs/", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_status_set_from_rust_shows_on_the_deployment_and_a_valid_one_on_its_revision() {
+    let harness = Harness::start().await;
+    let spec_id = harness.create_spec("statuses", json!({"build": [], "run": []})).await;
+    let id = harness.create_deployment("statuses", &spec_id, json!({})).await;
+    let cases = [
+        (DeploymentStatus::Failed, "failed"),
+        (DeploymentStatus::Warning, "deployed"),
+        (DeploymentStatus::Redeploying, "deploying"),
+        (DeploymentStatus::RollbackComplete, "rollback_complete"),
+    ];
+    for (status, revision_status) in cases {
+        harness.emulator.set_deployment_status(&id, status).unwrap();
+        let (_, deployment) = harness.call(Method::GET, &format!("/v1/apps/deployments/{id}"), None).await;
+        assert_eq!(deployment["metadata"]["status"], status.as_str());
+        assert_eq!(deployment["latestRevision"]["status"], revision_status, "{status:?}");
+        let (_, revision) =
+            harness.call(Method::GET, &format!("/v1/apps/deployments/{id}/revisions/1"), None).await;
+        assert_eq!(revision["status"], revision_status);
+        assert!(revision["resources"].as_array().unwrap().iter().all(|b| b["status"] == revision_status));
+    }
+    let missing = harness.emulator.set_deployment_status("nope", DeploymentStatus::Failed).unwrap_err();
+    assert!(missing.contains("nope"), "{missing}");
+}
