@@ -1,0 +1,195 @@
+//! How answers are printed: JSON (the default, with the envelopes the official CLI prints), YAML,
+//! or a table for lists. Data goes to stdout; a closed pipe ends the command quietly.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::{args::Output, failure::Failure};
+
+/// The columns of a list's table: a header and the item's field (a JSON pointer).
+pub type Columns = &'static [(&'static str, &'static str)];
+
+pub const SPEC_COLUMNS: Columns = &[
+    ("ID", "/id"),
+    ("NAME", "/metadata/name"),
+    ("TITLE", "/metadata/title"),
+    ("STATUS", "/metadata/status"),
+    ("SCOPE", "/scope"),
+    ("FEATURED", "/featured"),
+    ("LATEST RELEASE", "/latestRelease/version"),
+    ("CREATED AT", "/metadata/createdAt"),
+];
+pub const RELEASE_COLUMNS: Columns = &[
+    ("ID", "/id"),
+    ("VERSION", "/version"),
+    ("NOTES", "/notes"),
+    ("CREATED BY", "/createdBy"),
+    ("CREATED AT", "/createdAt"),
+];
+pub const DEPLOYMENT_COLUMNS: Columns = &[
+    ("ID", "/id"),
+    ("NAME", "/metadata/name"),
+    ("TITLE", "/metadata/title"),
+    ("STATUS", "/metadata/status"),
+    ("REVISION", "/latestRevision/revision"),
+    ("CREATED AT", "/metadata/createdAt"),
+];
+pub const REVISION_COLUMNS: Columns = &[
+    ("REVISION", "/revision"),
+    ("STATUS", "/status"),
+    ("NOTES", "/notes"),
+    ("CREATED BY", "/createdBy"),
+    ("CREATED AT", "/createdAt"),
+];
+
+/// Where printed output goes, and how.
+pub struct Printer {
+    format: Output,
+    out: io::BufWriter<io::Stdout>,
+    /// Rows held for a table printed at the end of a streamed listing.
+    rows: Vec<Value>,
+    /// Whether a YAML document has been printed, for the `---` between documents.
+    documents: usize,
+}
+
+impl Printer {
+    pub fn new(format: Output) -> Self {
+        Self { format, out: io::BufWriter::new(io::stdout()), rows: Vec::new(), documents: 0 }
+    }
+
+    /// Prints one answer.
+    pub fn value(&mut self, value: &impl Serialize) -> Result<(), Failure> {
+        let value = to_value(value)?;
+        match self.format {
+            Output::Json | Output::Table => {
+                let text = serde_json::to_string_pretty(&value).map_err(|e| Failure::usage(e.to_string()))?;
+                self.line(&text)
+            }
+            Output::Yaml => self.yaml(&value),
+        }
+    }
+
+    /// Prints one page of a list as the official CLI does: the service's envelope in JSON or
+    /// YAML, or its items as a table.
+    pub fn page<T: Serialize>(
+        &mut self,
+        page: &peak_press_apps::Page<T>,
+        key: &str,
+        columns: Columns,
+    ) -> Result<(), Failure> {
+        let items = to_value(&page.items)?;
+        if self.format == Output::Table {
+            self.rows = items.as_array().cloned().unwrap_or_default();
+            return self.finish(columns);
+        }
+        let count_key = format!("{}Count", key.trim_end_matches('s'));
+        let envelope = json!({
+            key: items,
+            count_key: page.total,
+            "pageCount": page.page_count,
+            "pageNumber": page.page_number,
+            "pageSize": page.page_size,
+        });
+        self.value(&envelope)
+    }
+
+    /// Prints one item of a streamed listing: a JSON line, a YAML document, or a table row kept
+    /// for [`finish`](Self::finish).
+    pub fn item(&mut self, item: &impl Serialize) -> Result<(), Failure> {
+        let value = to_value(item)?;
+        match self.format {
+            Output::Json => {
+                let text = serde_json::to_string(&value).map_err(|e| Failure::usage(e.to_string()))?;
+                self.line(&text)
+            }
+            Output::Yaml => self.yaml(&value),
+            Output::Table => {
+                self.rows.push(value);
+                Ok(())
+            }
+        }
+    }
+
+    /// Prints the table of the rows kept, if the output is a table.
+    pub fn finish(&mut self, columns: Columns) -> Result<(), Failure> {
+        if self.format == Output::Table {
+            let rows = std::mem::take(&mut self.rows);
+            let text = table(&rows, columns);
+            self.write(text.as_bytes())?;
+        }
+        self.flush()
+    }
+
+    fn yaml(&mut self, value: &Value) -> Result<(), Failure> {
+        if self.documents > 0 {
+            self.line("---")?;
+        }
+        self.documents += 1;
+        let text = serde_yaml::to_string(value).map_err(|e| Failure::usage(e.to_string()))?;
+        self.write(text.as_bytes())
+    }
+
+    fn line(&mut self, text: &str) -> Result<(), Failure> {
+        self.write(text.as_bytes())?;
+        self.write(b"\n")
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.out.write_all(bytes).map_err(closed_pipe)
+    }
+
+    pub fn flush(&mut self) -> Result<(), Failure> {
+        self.out.flush().map_err(closed_pipe)
+    }
+}
+
+/// A closed pipe (`press-apps specs list | head -1`) ends the command quietly; any other write
+/// error is reported.
+fn closed_pipe(error: io::Error) -> Failure {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    Failure::usage(format!("cannot write the output: {error}"))
+}
+
+fn to_value(value: &impl Serialize) -> Result<Value, Failure> {
+    serde_json::to_value(value).map_err(|e| Failure::usage(format!("cannot print the answer: {e}")))
+}
+
+/// Rows under their headers, in columns as wide as their widest cell.
+fn table(rows: &[Value], columns: Columns) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| columns.iter().map(|(_, pointer)| cell(row.pointer(pointer))).collect())
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (header, _))| {
+            cells.iter().map(|row| row[i].chars().count()).chain([header.len()]).max().unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    let mut push_row = |values: Vec<&str>| {
+        let line: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    };
+    push_row(columns.iter().map(|(header, _)| *header).collect());
+    for row in &cells {
+        push_row(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// A value as one cell: text as it is, nothing as empty, anything else as JSON, on one line.
+fn cell(value: Option<&Value>) -> String {
+    let text = match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

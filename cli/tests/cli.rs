@@ -1,0 +1,392 @@
+//! The `press-apps` binary end to end against the in-process emulator: every command, each
+//! output format, the input files' features, and the exit code of each kind of failure.
+
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+use peak_press_apps_emulator::{DeploymentStatus, Emulator};
+use serde_json::Value;
+
+const TOKEN: &str = "cli-test-token";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "stderr: {}\nstdout: {}", self.stderr, self.stdout);
+        self
+    }
+}
+
+fn press_apps(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(args)
+        .arg("--base-url")
+        .arg(emulator.base_url())
+        .current_dir(dir)
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .env("CLI_TEST_OWNER", "data-team")
+        .output()
+        .expect("the binary runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!run.stderr.contains(TOKEN), "the token leaked: {}", run.stderr);
+    run
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("press-apps-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// A spec template: its name from a variable, its owner from the environment, its tags from an
+/// included file at the metadata's indentation, top-level keys in camelCase.
+const SPEC: &str = r#"body:
+  version: 1
+  kind: app
+  metadata:
+    name: "{{ name }}"
+    title: "{{ title }}"
+    summary: "owned by {{ os_env.CLI_TEST_OWNER }}"
+    {% include "parts/tags.yaml" %}
+  release:
+    version: 1.0.0
+    notes: first
+  config:
+    - id: block-a
+      release:
+        version: 1.0.0
+featured: true
+scope: private
+parameters:
+  build: []
+  run:
+    - name: replicas
+      type: number
+      required: false
+      defaultValue: 1
+"#;
+
+async fn emulator(delay: Duration) -> Emulator {
+    Emulator::builder().deploy_delay(delay).start().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lifecycle_through_every_command() {
+    let emulator = emulator(Duration::from_millis(50)).await;
+    let dir = workdir("lifecycle");
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    write(&dir, "spec.yaml", SPEC);
+    write(&dir, "parts/tags.yaml", "tags:\n  - name: ml\n");
+    write(&dir, "params.yaml", "name: from-file\ntitle: Churn\n");
+    write(&dir, "notes.md", "Second release, from a markdown file.");
+    let run = |args: &[&str]| press_apps(&emulator, &dir, args);
+
+    // Specs: -p wins over -v; the include keeps its indentation; os_env is there.
+    let spec_id = run(&["specs", "create", "spec.yaml", "-v", "params.yaml", "-p", "name=churn"]).ok().json()
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let spec = run(&["specs", "describe", &spec_id]).ok().json();
+    assert_eq!(spec["metadata"]["name"], "churn");
+    assert_eq!(spec["metadata"]["summary"], "owned by data-team");
+    assert_eq!(spec["metadata"]["tags"][0]["name"], "ml");
+    assert_eq!(spec["featured"], true);
+
+    write(
+        &dir,
+        "release.yaml",
+        "body:\n  release:\n    version: 2.0.0\n  config:\n    - id: block-a\n      release:\n        version: 1.0.0\n",
+    );
+    run(&["specs", "create-release", &spec_id, "release.yaml", "-n", "notes.md"]).ok();
+    let release =
+        run(&["specs", "describe-release", "--spec-id", &spec_id, "--version", "2.0.0"]).ok().json();
+    assert_eq!(release["notes"], "Second release, from a markdown file.");
+    let releases =
+        run(&["specs", "list-releases", "--spec-id", &spec_id, "--sort", "createdAt:asc"]).ok().json();
+    assert_eq!(releases["releaseCount"], 2);
+    assert_eq!(releases["releases"][0]["version"], "1.0.0");
+
+    write(&dir, "spec-update.yaml", "body:\n  metadata:\n    title: Churn model\n  featured: false\n");
+    let updated = run(&["specs", "update-metadata", &spec_id, "spec-update.yaml"]).ok().json();
+    assert_eq!(
+        (updated["metadata"]["title"].as_str(), updated["featured"].as_bool()),
+        (Some("Churn model"), Some(false))
+    );
+
+    // Lists: the official envelope by default, YAML, a table.
+    let list =
+        run(&["specs", "list", "--status", "available,unavailable", "--sort", "name:asc,title"]).ok().json();
+    assert_eq!((list["specCount"].as_u64(), list["pageNumber"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(list["specs"][0]["id"], spec_id.as_str());
+    let yaml: Value = serde_yaml::from_str(&run(&["specs", "list", "-o", "yaml"]).ok().stdout).unwrap();
+    assert_eq!(yaml["specs"][0]["metadata"]["name"], "churn");
+    let table = run(&["specs", "list", "-o", "table"]).ok().stdout;
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(
+        lines[0].starts_with("ID") && lines[0].contains("NAME") && lines[0].contains("LATEST RELEASE"),
+        "{table}"
+    );
+    assert!(
+        lines[1].contains(&spec_id) && lines[1].contains("Churn model") && lines[1].contains("2.0.0"),
+        "{table}"
+    );
+
+    // Deployments, waited on.
+    let deployment = format!(
+        "body:\n  metadata:\n    name: churn-prod\n    summary: s\n  revision:\n    notes: first\n  spec:\n    id: {spec_id}\n    release:\n      version: 1.0.0\n  appParameters:\n    build: {{}}\n    run:\n      replicas: 2\n"
+    );
+    write(&dir, "deployment.yaml", &deployment);
+    let created = run(&["deployments", "create", "deployment.yaml", "--wait", "--timeout", "30s"]).ok();
+    assert!(created.stderr.contains("is deployed at revision 1"), "{}", created.stderr);
+    let deployment_id = created.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        run(&["deployments", "describe", &deployment_id]).ok().json()["metadata"]["status"],
+        "deployed"
+    );
+
+    write(&dir, "revision.yaml", "body:\n  release:\n    version: 2.0.0\n  revision:\n    notes: to 2.0.0\n");
+    let revision = run(&["deployments", "create-revision", &deployment_id, "revision.yaml", "--wait"]).ok();
+    assert_eq!(revision.json()["revision"], 2);
+    let described =
+        run(&["deployments", "describe-revision", "--deployment-id", &deployment_id, "--revision", "2"])
+            .ok()
+            .json();
+    assert_eq!(described["spec"]["release"]["version"], "2.0.0");
+    let revisions = run(&["deployments", "list-revisions", &deployment_id, "-o", "table"]).ok().stdout;
+    assert_eq!(revisions.lines().count(), 3, "{revisions}");
+    assert!(
+        revisions.lines().any(|line| line.starts_with("1 ") && line.contains("superseded")),
+        "{revisions}"
+    );
+
+    write(&dir, "deployment-update.yaml", "body:\n  title: Churn (prod)\n");
+    write(&dir, "about.txt", "Runs the churn model.");
+    let updated =
+        run(&["deployments", "update-metadata", &deployment_id, "deployment-update.yaml", "-d", "about.txt"])
+            .ok()
+            .json();
+    assert_eq!(updated["metadata"]["title"], "Churn (prod)");
+    assert_eq!(updated["metadata"]["description"], "Runs the churn model.");
+    let deployments = run(&["deployments", "list", "--status", "deployed", "--name", "churn"]).ok().json();
+    assert_eq!(deployments["deploymentCount"], 1);
+
+    // A conflict, then a forced failure and a redeploy waited on.
+    let refused = run(&["deployments", "redeploy", &deployment_id]);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(
+        refused.stderr.starts_with("press-apps: 409 Conflict: ") && refused.stderr.lines().count() == 1,
+        "{}",
+        refused.stderr
+    );
+    emulator.set_deployment_status(&deployment_id, DeploymentStatus::Failed).unwrap();
+    run(&["deployments", "redeploy", &deployment_id, "--wait"]).ok();
+
+    // The spec cannot go while deployed; the deployment can, waited on until gone.
+    assert_eq!(run(&["specs", "delete", &spec_id]).code, 4);
+    let deleted = run(&["deployments", "delete", &deployment_id, "--wait"]).ok();
+    assert!(deleted.stderr.contains("is gone"), "{}", deleted.stderr);
+    assert_eq!(run(&["deployments", "describe", &deployment_id]).code, 3);
+    run(&["specs", "delete", &spec_id]).ok();
+    assert_eq!(run(&["specs", "describe", &spec_id]).code, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_streams_every_page_as_json_lines_yaml_documents_or_one_table() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("all");
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    write(&dir, "spec.yaml", SPEC);
+    write(&dir, "parts/tags.yaml", "tags: []\n");
+    for i in 0..7 {
+        let name = format!("name=spec-{i}");
+        press_apps(&emulator, &dir, &["specs", "create", "spec.yaml", "-p", &name, "-p", "title=T"]).ok();
+    }
+    let lines =
+        press_apps(&emulator, &dir, &["specs", "list", "--all", "--page-size", "3", "--sort", "name"])
+            .ok()
+            .stdout;
+    let names: Vec<String> = lines
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["metadata"]["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(names, (0..7).map(|i| format!("spec-{i}")).collect::<Vec<_>>());
+    let yaml = press_apps(&emulator, &dir, &["specs", "list", "--all", "--page-size", "3", "-o", "yaml"])
+        .ok()
+        .stdout;
+    assert_eq!(yaml.matches("\n---\n").count(), 6, "{yaml}");
+    let table = press_apps(&emulator, &dir, &["specs", "list", "--all", "--page-size", "3", "-o", "table"])
+        .ok()
+        .stdout;
+    assert_eq!(table.lines().count(), 8, "one header, seven rows: {table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
+    let emulator = Emulator::builder().token(TOKEN).start().await.unwrap();
+    let dir = workdir("bad");
+    write(&dir, "syntax.yaml", "body:\n  metadata: [unclosed\n");
+    write(&dir, "unknown.yaml", "body:\n  metadata:\n    name: x\n    sumary: typo\n");
+    write(&dir, "unknown-top.yaml", "bodyy:\n  metadata: {}\n");
+    write(&dir, "undefined.yaml", "body:\n  metadata:\n    name: {{ missing }}\n");
+    write(
+        &dir,
+        "wrong-type.yaml",
+        "body:\n  metadata:\n    name: x\n    summary: s\n  release: 3\n  config: []\n",
+    );
+    write(&dir, "a.yaml", "{% include \"b.yaml\" %}\n");
+    write(&dir, "b.yaml", "{% include \"a.yaml\" %}\n");
+    write(&dir, "notes.pdf", "x");
+    write(&dir, "valid.yaml", "body:\n  featured: true\n");
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["specs", "create", "missing.yaml"], 2, "cannot read missing.yaml"),
+        (&["specs", "create", "syntax.yaml"], 2, "line 2"),
+        (
+            &["specs", "update-metadata", "s", "unknown.yaml"],
+            2,
+            "unknown key `body.metadata.sumary`; did you mean `summary`? (line 4)",
+        ),
+        (&["specs", "create", "unknown-top.yaml"], 2, "unknown key `bodyy`; did you mean `body`?"),
+        (&["specs", "create", "undefined.yaml"], 2, "undefined.yaml at line 3: undefined value"),
+        (&["specs", "create", "wrong-type.yaml"], 2, "body.release: invalid type: integer `3`"),
+        (&["specs", "create", "a.yaml"], 2, "circular include"),
+        (&["specs", "update-metadata", "s", "valid.yaml", "-d", "notes.pdf"], 2, "only .md and .txt"),
+        (&["specs", "describe", "no-such-spec"], 3, "404 Not Found"),
+        (&["specs", "list", "--page-size", "0"], 2, "page size 0"),
+    ];
+    for (args, code, needle) in cases {
+        let run = press_apps(&emulator, &dir, args);
+        assert_eq!(run.code, *code, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: one line: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: nothing on stdout: {}", run.stdout);
+    }
+    // A refused token.
+    let refused = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["specs", "list", "--base-url", emulator.base_url()])
+        .env("PEAK_AUTH_TOKEN", "wrong-token")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(5), "{}", String::from_utf8_lossy(&refused.stderr));
+    // No token at all.
+    let missing = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["specs", "list", "--base-url", emulator.base_url()])
+        .env_remove("PEAK_AUTH_TOKEN")
+        .env_remove("API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(5), "{}", String::from_utf8_lossy(&missing.stderr));
+    // Nothing listens: a network failure.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["specs", "describe", "x", "--base-url", &format!("http://127.0.0.1:{port}")])
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(6), "{}", String::from_utf8_lossy(&down.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_deployment_ends_the_wait_with_exit_code_7() {
+    let emulator = emulator(Duration::from_secs(30)).await;
+    let dir = workdir("wait");
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    write(&dir, "spec.yaml", SPEC);
+    write(&dir, "parts/tags.yaml", "tags: []\n");
+    let spec_id =
+        press_apps(&emulator, &dir, &["specs", "create", "spec.yaml", "-p", "name=w", "-p", "title=W"])
+            .ok()
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    write(
+        &dir,
+        "deployment.yaml",
+        &format!(
+            "body:\n  metadata:\n    name: w\n    summary: s\n  revision:\n    notes: n\n  spec:\n    id: {spec_id}\n"
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["deployments", "create", "deployment.yaml", "--wait", "--base-url", emulator.base_url()])
+        .current_dir(&dir)
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = [0u8; 16];
+    child.stdout.as_mut().unwrap().read_exact(&mut first_line).unwrap();
+    let id = loop {
+        let page =
+            peak_press_apps::Client::builder().token(TOKEN).base_url(emulator.base_url()).build().unwrap();
+        if let Ok(found) = page.list_deployments().page(1).await
+            && let Some(deployment) = found.items.first()
+        {
+            break deployment.id.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    emulator.set_deployment_status(&id, DeploymentStatus::Failed).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("is failed"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("pipe");
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    write(&dir, "spec.yaml", SPEC);
+    write(&dir, "parts/tags.yaml", "tags: []\n");
+    for i in 0..30 {
+        let name = format!("name=pipe-{i}");
+        press_apps(&emulator, &dir, &["specs", "create", "spec.yaml", "-p", &name, "-p", "title=T"]).ok();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["specs", "list", "--all", "--page-size", "1", "--base-url", emulator.base_url()])
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    for shell in ["bash", "zsh", "fish"] {
+        let script = press_apps(&emulator, &dir, &["completions", shell]).ok().stdout;
+        assert!(script.contains("create-revision") && script.contains("press-apps"), "{shell}");
+    }
+}
