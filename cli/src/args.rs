@@ -20,6 +20,11 @@ pub struct Cli {
     #[arg(short, long, global = true, value_enum, default_value_t = Output::Json)]
     pub output: Output,
 
+    /// Print the exact requests (method, URL, headers with the token redacted, body as sent)
+    /// instead of sending them.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
     /// Accepted for compatibility with `peak`; output is never paged.
     #[arg(long, global = true, hide = true)]
     pub paging: bool,
@@ -88,7 +93,8 @@ pub enum Specs {
     Describe { spec_id: String },
     /// Updates an app spec's metadata, featured flag, scope or tenants.
     UpdateMetadata {
-        spec_id: String,
+        #[arg(required_unless_present = "generate")]
+        spec_id: Option<String>,
         #[command(flatten)]
         file: InputFile,
         /// A markdown or text file: the spec's description.
@@ -99,7 +105,8 @@ pub enum Specs {
     Delete { spec_id: String },
     /// Publishes a new release of an app spec.
     CreateRelease {
-        spec_id: String,
+        #[arg(required_unless_present = "generate")]
+        spec_id: Option<String>,
         #[command(flatten)]
         file: InputFile,
         /// A markdown or text file: the release notes.
@@ -152,7 +159,8 @@ pub enum Deployments {
     Describe { deployment_id: String },
     /// Updates an app deployment's metadata.
     UpdateMetadata {
-        deployment_id: String,
+        #[arg(required_unless_present = "generate")]
+        deployment_id: Option<String>,
         #[command(flatten)]
         file: InputFile,
         /// A markdown or text file: the deployment's description.
@@ -173,7 +181,8 @@ pub enum Deployments {
     },
     /// Creates a revision of an app deployment.
     CreateRevision {
-        deployment_id: String,
+        #[arg(required_unless_present = "generate")]
+        deployment_id: Option<String>,
         #[command(flatten)]
         file: InputFile,
         /// A markdown or text file: the revision notes.
@@ -204,7 +213,11 @@ pub enum Deployments {
 #[derive(Debug, Args)]
 pub struct InputFile {
     /// A YAML file, or a Jinja template of one.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "generate")]
+    pub file: Option<PathBuf>,
+    /// Print a sample input file for this command, and nothing else.
+    #[arg(long)]
+    pub generate: bool,
     /// A YAML map of template variables.
     #[arg(short = 'v', long)]
     pub params_file: Option<PathBuf>,

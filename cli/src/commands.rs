@@ -3,7 +3,7 @@
 
 use futures::TryStreamExt;
 use peak_press_apps::{
-    Client, DeploymentStatus, RevisionStatus, SpecScope, SpecStatus,
+    Client, ClientBuilder, DeploymentStatus, RetryConfig, RevisionStatus, SpecScope, SpecStatus,
     types::{
         DeploymentMetadataUpdate, NewDeployment, NewRelease, NewRevision, NewSpec, ParameterDefinitions,
         RevisionInput, SpecUpdate,
@@ -14,9 +14,11 @@ use serde_json::json;
 
 use crate::{
     args::{Cli, Command, Deployments, Specs, Wait},
+    dry_run::Capture,
     failure::Failure,
     input::{load, text_file},
     output::{DEPLOYMENT_COLUMNS, Printer, RELEASE_COLUMNS, REVISION_COLUMNS, SPEC_COLUMNS},
+    samples,
 };
 
 /// Prints one page of a listing (the official CLI's behaviour) or, with `--all`, every item as
@@ -67,25 +69,68 @@ struct BodyFile<T> {
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let mut printer = Printer::new(cli.output);
-    match cli.command {
-        Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "press-apps", &mut std::io::stdout());
-            Ok(())
-        }
-        Command::Specs(command) => specs(&client(cli.base_url)?, command, &mut printer).await,
-        Command::Deployments(command) => deployments(&client(cli.base_url)?, command, &mut printer).await,
+    if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut command, "press-apps", &mut std::io::stdout());
+        return Ok(());
+    }
+    if let Some(sample) = sample(&cli.command) {
+        return printer.text(sample);
+    }
+    let client = client(cli.base_url.as_deref())?;
+    if !cli.dry_run {
+        return dispatch(&client, cli.command, &mut printer).await;
+    }
+    let capture = Capture::start().await?;
+    let recording = client_builder(Some(capture.url()))?.retry(RetryConfig::disabled()).build()?;
+    let outcome = dispatch(&recording, cli.command, &mut printer).await;
+    let requests = capture.requests(client.base_url());
+    if requests.is_empty() {
+        // Refused before anything was sent (a bad id, a version that is not semver): say why.
+        return outcome;
+    }
+    for request in &requests {
+        printer.value(request)?;
+    }
+    printer.flush()
+}
+
+/// The sample file asked for with `--generate`, if it was.
+fn sample(command: &Command) -> Option<&'static str> {
+    let (file, sample) = match command {
+        Command::Specs(Specs::Create { file, .. }) => (file, samples::SPEC),
+        Command::Specs(Specs::UpdateMetadata { file, .. }) => (file, samples::SPEC_UPDATE),
+        Command::Specs(Specs::CreateRelease { file, .. }) => (file, samples::RELEASE),
+        Command::Deployments(Deployments::Create { file, .. }) => (file, samples::DEPLOYMENT),
+        Command::Deployments(Deployments::UpdateMetadata { file, .. }) => (file, samples::DEPLOYMENT_UPDATE),
+        Command::Deployments(Deployments::CreateRevision { file, .. }) => (file, samples::REVISION),
+        _ => return None,
+    };
+    file.generate.then_some(sample)
+}
+
+async fn dispatch(client: &Client, command: Command, printer: &mut Printer) -> Result<(), Failure> {
+    match command {
+        Command::Specs(command) => specs(client, command, printer).await,
+        Command::Deployments(command) => deployments(client, command, printer).await,
+        Command::Completions { .. } => Ok(()),
     }
 }
 
-fn client(base_url: Option<String>) -> Result<Client, Failure> {
+/// The client, configured from the environment as the official CLI is, with `base_url` in
+/// place of the stage's when given.
+fn client(base_url: Option<&str>) -> Result<Client, Failure> {
+    Ok(client_builder(base_url)?.build()?)
+}
+
+fn client_builder(base_url: Option<&str>) -> Result<ClientBuilder, Failure> {
     let mut builder = Client::builder()
         .env_vars(|name| std::env::var(name).ok())?
         .user_agent(concat!("press-apps/", env!("CARGO_PKG_VERSION")));
     if let Some(url) = base_url {
         builder = builder.base_url(url);
     }
-    Ok(builder.build()?)
+    Ok(builder)
 }
 
 async fn specs(client: &Client, command: Specs, printer: &mut Printer) -> Result<(), Failure> {
@@ -135,6 +180,7 @@ async fn specs(client: &Client, command: Specs, printer: &mut Printer) -> Result
         }
         Specs::Describe { spec_id } => printer.value(&client.describe_spec(&spec_id).await?),
         Specs::UpdateMetadata { spec_id, file, desc_file } => {
+            let spec_id = spec_id.unwrap_or_default();
             let mut update: BodyFile<SpecUpdate> = load(&file, &["body"], "SpecUpdate")?;
             if let Some(path) = desc_file {
                 update.body.metadata.get_or_insert_with(Default::default).description =
@@ -147,6 +193,7 @@ async fn specs(client: &Client, command: Specs, printer: &mut Printer) -> Result
             printer.value(&json!({}))
         }
         Specs::CreateRelease { spec_id, file, release_notes_file } => {
+            let spec_id = spec_id.unwrap_or_default();
             let mut release: ReleaseFile = load(&file, &["body", "parameters"], "NewRelease")?;
             if let Some(parameters) = release.parameters {
                 release.body.parameters = Some(parameters);
@@ -200,6 +247,7 @@ async fn deployments(client: &Client, command: Deployments, printer: &mut Printe
             printer.value(&client.describe_deployment(&deployment_id).await?)
         }
         Deployments::UpdateMetadata { deployment_id, file, desc_file } => {
+            let deployment_id = deployment_id.unwrap_or_default();
             let mut update: BodyFile<DeploymentMetadataUpdate> =
                 load(&file, &["body"], "DeploymentMetadataUpdate")?;
             if let Some(path) = desc_file {
@@ -227,6 +275,7 @@ async fn deployments(client: &Client, command: Deployments, printer: &mut Printe
             wait_deployed(client, &deployment_id, &wait, printer).await
         }
         Deployments::CreateRevision { deployment_id, file, revision_notes_file, wait } => {
+            let deployment_id = deployment_id.unwrap_or_default();
             let mut revision: BodyFile<NewRevision> = load(&file, &["body"], "NewRevision")?;
             if let Some(path) = revision_notes_file {
                 revision.body.revision = Some(RevisionInput { notes: text_file(&path)? });

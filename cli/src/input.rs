@@ -28,8 +28,9 @@ pub fn load<T: DeserializeOwned>(
     top_keys: &[&str],
     body_schema: &str,
 ) -> Result<T, Failure> {
-    let shown = input.file.display().to_string();
-    let text = expand(&input.file, &mut Vec::new())?;
+    let file = input.file.as_deref().ok_or_else(|| Failure::usage("no input file was given"))?;
+    let shown = file.display().to_string();
+    let text = expand(file, &mut Vec::new())?;
     let rendered = render(&shown, &text, variables(input)?)?;
     let rendered = snake_case_top_level(&rendered);
     let mut unknown = Vec::new();
@@ -142,8 +143,14 @@ fn render(shown: &str, text: &str, variables: BTreeMap<String, Value>) -> Result
     environment.set_keep_trailing_newline(true);
     environment.render_str(text, variables).map_err(|error| {
         let line = error.line().map(|line| format!(" at line {line}")).unwrap_or_default();
+        // The expression at fault, such as `spec_id` for an undefined variable.
+        let what = error
+            .range()
+            .and_then(|range| text.get(range))
+            .map(|code| format!(" `{code}`"))
+            .unwrap_or_default();
         let detail = error.detail().map(|d| format!(" ({d})")).unwrap_or_default();
-        Failure::bad_file(format!("{shown}{line}: {}{detail}", error.kind()))
+        Failure::bad_file(format!("{shown}{line}: {}{what}{detail}", error.kind()))
     })
 }
 

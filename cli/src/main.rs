@@ -7,9 +7,11 @@
 
 mod args;
 mod commands;
+mod dry_run;
 mod failure;
 mod input;
 mod output;
+mod samples;
 
 use std::process::ExitCode;
 

@@ -59,6 +59,12 @@ impl Printer {
         Self { format, out: io::BufWriter::new(io::stdout()), rows: Vec::new(), documents: 0 }
     }
 
+    /// Prints text as it is, such as a sample file.
+    pub fn text(&mut self, text: &str) -> Result<(), Failure> {
+        self.write(text.as_bytes())?;
+        self.flush()
+    }
+
     /// Prints one answer.
     pub fn value(&mut self, value: &impl Serialize) -> Result<(), Failure> {
         let value = to_value(value)?;

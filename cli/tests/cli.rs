@@ -273,7 +273,7 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
             "unknown key `body.metadata.sumary`; did you mean `summary`? (line 4)",
         ),
         (&["specs", "create", "unknown-top.yaml"], 2, "unknown key `bodyy`; did you mean `body`?"),
-        (&["specs", "create", "undefined.yaml"], 2, "undefined.yaml at line 3: undefined value"),
+        (&["specs", "create", "undefined.yaml"], 2, "undefined.yaml at line 3: undefined value `missing`"),
         (&["specs", "create", "wrong-type.yaml"], 2, "body.release: invalid type: integer `3`"),
         (&["specs", "create", "a.yaml"], 2, "circular include"),
         (&["specs", "update-metadata", "s", "valid.yaml", "-d", "notes.pdf"], 2, "only .md and .txt"),
@@ -389,4 +389,81 @@ async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
         let script = press_apps(&emulator, &dir, &["completions", shell]).ok().stdout;
         assert!(script.contains("create-revision") && script.contains("press-apps"), "{shell}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn generated_samples_run_as_they_are() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("samples");
+    let run = |args: &[&str]| press_apps(&emulator, &dir, args);
+    let sample = |command: &[&str], file: &str| {
+        let mut args = command.to_vec();
+        args.push("--generate");
+        write(&dir, file, &run(&args).ok().stdout);
+    };
+    sample(&["specs", "create"], "spec.yaml");
+    sample(&["specs", "create-release"], "release.yaml");
+    sample(&["specs", "update-metadata"], "spec-update.yaml");
+    sample(&["deployments", "create"], "deployment.yaml");
+    sample(&["deployments", "create-revision"], "revision.yaml");
+    sample(&["deployments", "update-metadata"], "deployment-update.yaml");
+
+    let spec_id = run(&["specs", "create", "spec.yaml"]).ok().json()["id"].as_str().unwrap().to_owned();
+    run(&["specs", "create-release", &spec_id, "release.yaml"]).ok();
+    let spec = run(&["specs", "update-metadata", &spec_id, "spec-update.yaml"]).ok().json();
+    assert_eq!(spec["metadata"]["title"], "Example app, renamed");
+    assert_eq!(spec["latestRelease"]["version"], "2.0.0");
+    let variable = format!("spec_id={spec_id}");
+    let created = run(&["deployments", "create", "deployment.yaml", "-p", &variable]).ok().json();
+    let deployment_id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        run(&["deployments", "create-revision", &deployment_id, "revision.yaml"]).ok().json()["revision"],
+        2
+    );
+    let renamed =
+        run(&["deployments", "update-metadata", &deployment_id, "deployment-update.yaml"]).ok().json();
+    assert_eq!(renamed["metadata"]["title"], "Example deployment, renamed");
+    let without_id = run(&["deployments", "create", "deployment.yaml"]);
+    assert_eq!(without_id.code, 2, "the spec id is a variable the sample names: {}", without_id.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("dry-run");
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    write(&dir, "spec.yaml", SPEC);
+    write(&dir, "parts/tags.yaml", "tags: []\n");
+    let run = press_apps(
+        &emulator,
+        &dir,
+        &["specs", "create", "spec.yaml", "-p", "name=dry", "-p", "title=D", "--dry-run"],
+    )
+    .ok();
+    assert!(emulator.requests().is_empty(), "nothing reached the service: {:?}", emulator.requests());
+    assert!(!run.stdout.contains(TOKEN), "the token is redacted: {}", run.stdout);
+    let request = run.json();
+    assert_eq!(request["method"], "POST");
+    assert_eq!(request["url"], format!("{}/v1/apps/specs/", emulator.base_url()));
+    assert_eq!(request["headers"]["authorization"], "<redacted>");
+    assert_eq!(request["headers"]["content-type"], "application/json");
+    // The service's wire shape, as the client sends it: the spec as a JSON document in a string.
+    let spec: Value = serde_json::from_str(request["body"]["spec"].as_str().unwrap()).unwrap();
+    assert_eq!(spec["metadata"]["name"], "dry");
+    assert_eq!(request["body"]["featured"], "true");
+
+    let delete =
+        press_apps(&emulator, &dir, &["deployments", "delete", "some-id", "--dry-run", "--wait"]).ok().json();
+    assert_eq!((delete["method"].as_str(), delete["body"].is_null()), (Some("DELETE"), true));
+    assert!(emulator.requests().is_empty());
+    // A value refused before sending is reported as usual.
+    assert_eq!(
+        press_apps(
+            &emulator,
+            &dir,
+            &["specs", "describe-release", "--spec-id", "s", "--version", "v1", "--dry-run"]
+        )
+        .code,
+        2
+    );
 }
