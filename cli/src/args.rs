@@ -49,6 +49,13 @@ pub enum Command {
     /// App deployments and their revisions.
     #[command(subcommand)]
     Deployments(Deployments),
+    /// Prints the JSON Schema of a command's input file, for editors (`schema specs create`).
+    Schema {
+        /// `specs` or `deployments`.
+        group: String,
+        /// The command, such as `create` or `update-metadata`.
+        command: String,
+    },
     /// Prints a completion script for a shell.
     Completions {
         /// The shell.

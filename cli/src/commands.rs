@@ -18,7 +18,7 @@ use crate::{
     failure::Failure,
     input::{load, text_file},
     output::{DEPLOYMENT_COLUMNS, Printer, RELEASE_COLUMNS, REVISION_COLUMNS, SPEC_COLUMNS},
-    samples,
+    samples, schema,
 };
 
 /// Prints one page of a listing (the official CLI's behaviour) or, with `--all`, every item as
@@ -74,6 +74,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         clap_complete::generate(shell, &mut command, "press-apps", &mut std::io::stdout());
         return Ok(());
     }
+    if let Command::Schema { group, command } = &cli.command {
+        return printer.value(&schema::of(group, command)?);
+    }
     if let Some(sample) = sample(&cli.command) {
         return printer.text(sample);
     }
@@ -113,7 +116,7 @@ async fn dispatch(client: &Client, command: Command, printer: &mut Printer) -> R
     match command {
         Command::Specs(command) => specs(client, command, printer).await,
         Command::Deployments(command) => deployments(client, command, printer).await,
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Schema { .. } => Ok(()),
     }
 }
 

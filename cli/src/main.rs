@@ -12,6 +12,7 @@ mod failure;
 mod input;
 mod output;
 mod samples;
+mod schema;
 
 use std::process::ExitCode;
 

@@ -467,3 +467,34 @@ async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
         2
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_input_schemas_accept_the_samples_and_refuse_what_press_apps_refuses() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("schema");
+    let commands = [
+        ("specs", "create"),
+        ("specs", "create-release"),
+        ("specs", "update-metadata"),
+        ("deployments", "create"),
+        ("deployments", "create-revision"),
+        ("deployments", "update-metadata"),
+    ];
+    for (group, command) in commands {
+        let schema = press_apps(&emulator, &dir, &["schema", group, command]).ok().json();
+        let validator = jsonschema::draft7::new(&schema).unwrap_or_else(|e| panic!("{group} {command}: {e}"));
+        let sample = press_apps(&emulator, &dir, &[group, command, "--generate"]).ok().stdout;
+        let sample: Value = serde_yaml::from_str(&sample.replace("{{ spec_id }}", "some-spec")).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&sample).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{group} {command}: its own sample is refused: {errors:?}");
+
+        let mut misspelt = sample.clone();
+        misspelt["body"]["notAKey"] = Value::from(1);
+        assert!(!validator.is_valid(&misspelt), "{group} {command}: an unknown key passes");
+        let mut wrong = sample.clone();
+        wrong["body"] = Value::from("a string");
+        assert!(!validator.is_valid(&wrong), "{group} {command}: a body of the wrong type passes");
+    }
+    let unknown = press_apps(&emulator, &dir, &["schema", "specs", "list"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+}
