@@ -649,7 +649,8 @@ fn build_cost(report: &mut String) {
 /// One command line run to its answer: its wall time, after checking it succeeded.
 fn timed(program: &str, args: &[&str]) -> Duration {
     let started = Instant::now();
-    let output = Command::new(program).args(args).env("PEAK_AUTH_TOKEN", "bench").env("COLUMNS", "400").output();
+    let output =
+        Command::new(program).args(args).env("PEAK_AUTH_TOKEN", "bench").env("COLUMNS", "400").output();
     let took = started.elapsed();
     let output = output.unwrap_or_else(|e| panic!("{program} does not start: {e}"));
     assert!(output.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&output.stderr));

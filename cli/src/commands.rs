@@ -17,7 +17,7 @@ use crate::{
     dry_run::Capture,
     failure::Failure,
     input::{load, text_file},
-    output::{DEPLOYMENT_COLUMNS, Printer, RELEASE_COLUMNS, REVISION_COLUMNS, SPEC_COLUMNS},
+    output::{DEPLOYMENT_COLUMNS, Printer, Progress, RELEASE_COLUMNS, REVISION_COLUMNS, SPEC_COLUMNS},
     samples, schema,
 };
 
@@ -32,9 +32,12 @@ macro_rules! print_listing {
         }
         if listing.all {
             let mut items = list.items();
+            let mut progress = Progress::on_terminal();
             while let Some(item) = items.try_next().await? {
                 printer.item(&item)?;
+                progress.tick();
             }
+            progress.finish();
             printer.finish($columns)
         } else {
             let page = list.page(listing.page_number.unwrap_or(1)).await?;

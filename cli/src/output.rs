@@ -1,7 +1,10 @@
 //! How answers are printed: JSON (the default, with the envelopes the official CLI prints), YAML,
 //! or a table for lists. Data goes to stdout; a closed pipe ends the command quietly.
 
-use std::io::{self, Write};
+use std::{
+    io::{self, IsTerminal, Write},
+    time::{Duration, Instant},
+};
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -198,4 +201,80 @@ fn cell(value: Option<&Value>) -> String {
         Some(other) => other.to_string(),
     };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A running count on stderr while `--all` streams into a file or a pipe, so that a long listing
+/// shows it is alive. Shown only when stderr is a terminal and stdout is not (on one terminal
+/// the count would mix with the data).
+pub struct Progress<W: Write> {
+    out: Option<W>,
+    every: Duration,
+    items: u64,
+    last: Option<Instant>,
+}
+
+impl Progress<io::Stderr> {
+    pub fn on_terminal() -> Self {
+        let shown = io::stderr().is_terminal() && !io::stdout().is_terminal();
+        Self::new(shown.then(io::stderr), Duration::from_millis(100))
+    }
+}
+
+impl<W: Write> Progress<W> {
+    fn new(out: Option<W>, every: Duration) -> Self {
+        Self { out, every, items: 0, last: None }
+    }
+
+    /// Counts one item; redraws the count at most every `every`.
+    pub fn tick(&mut self) {
+        self.items += 1;
+        let due = self.last.is_none_or(|last| last.elapsed() >= self.every);
+        if let Some(out) = self.out.as_mut().filter(|_| due) {
+            let _ = write!(out, "\rpress-apps: {} items", self.items);
+            let _ = out.flush();
+            self.last = Some(Instant::now());
+        }
+    }
+
+    /// Shows the final count and ends its line.
+    pub fn finish(&mut self) {
+        if let Some(out) = self.out.as_mut() {
+            let _ = writeln!(out, "\rpress-apps: {} items", self.items);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Progress;
+
+    #[test]
+    fn the_count_is_redrawn_in_place_and_ends_its_line() {
+        let mut progress = Progress::new(Some(Vec::new()), Duration::ZERO);
+        for _ in 0..3 {
+            progress.tick();
+        }
+        progress.finish();
+        let shown = String::from_utf8(progress.out.take().unwrap()).unwrap();
+        assert_eq!(
+            shown,
+            "\rpress-apps: 1 items\rpress-apps: 2 items\rpress-apps: 3 items\rpress-apps: 3 items\n"
+        );
+    }
+
+    #[test]
+    fn nothing_is_shown_without_a_terminal_and_redraws_are_spaced() {
+        let mut hidden = Progress::<Vec<u8>>::new(None, Duration::ZERO);
+        hidden.tick();
+        hidden.finish();
+        assert!(hidden.out.is_none());
+        let mut spaced = Progress::new(Some(Vec::new()), Duration::from_secs(3600));
+        for _ in 0..100 {
+            spaced.tick();
+        }
+        let shown = String::from_utf8(spaced.out.take().unwrap()).unwrap();
+        assert_eq!(shown, "\rpress-apps: 1 items", "one redraw within the interval");
+    }
 }

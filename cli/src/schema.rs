@@ -55,7 +55,9 @@ pub fn of(group: &str, command: &str) -> Result<Value, Failure> {
         ("specs", "create-release") => {
             // The file gives the parameters beside the body, as the SDK's keyword arguments do.
             properties.insert("parameters".to_owned(), reference("NullableParameterDefinitions"));
-            if let Some(Value::Array(required)) = definitions.get_mut(body).and_then(|d| d.get_mut("required")) {
+            if let Some(Value::Array(required)) =
+                definitions.get_mut(body).and_then(|d| d.get_mut("required"))
+            {
                 required.retain(|name| name != "parameters");
             }
         }
