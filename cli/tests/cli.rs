@@ -498,3 +498,99 @@ async fn the_input_schemas_accept_the_samples_and_refuse_what_press_apps_refuses
     let unknown = press_apps(&emulator, &dir, &["schema", "specs", "list"]);
     assert_eq!(unknown.code, 2, "{}", unknown.stderr);
 }
+
+/// `text` with what changes from run to run (ids, timestamps) replaced by fixed text of the same
+/// length, so that tables keep their alignment.
+fn normalized(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let shape = |at: usize, pattern: &str| {
+        pattern.chars().enumerate().all(|(i, p)| {
+            chars.get(at + i).is_some_and(|&c| match p {
+                'h' => c.is_ascii_hexdigit(),
+                'd' => c.is_ascii_digit(),
+                other => c == other,
+            })
+        })
+    };
+    const ID: &str = "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh";
+    const STAMP: &str = "dddd-dd-ddTdd:dd:dd.dddZ";
+    let mut out = String::new();
+    let mut at = 0;
+    while at < chars.len() {
+        if shape(at, ID) {
+            out.push_str("00000000-0000-0000-0000-000000000000");
+            at += ID.len();
+        } else if shape(at, STAMP) {
+            out.push_str("2000-01-01T00:00:00.000Z");
+            at += STAMP.len();
+        } else {
+            out.push(chars[at]);
+            at += 1;
+        }
+    }
+    out
+}
+
+/// Compares `actual` with the golden file `name`; `UPDATE_GOLDEN=1` rewrites it instead.
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let actual = normalized(actual);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(actual, expected, "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it)");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tables_and_yaml_match_their_golden_files() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("golden");
+    let run = |args: &[&str]| press_apps(&emulator, &dir, args);
+    write(&dir, "spec.yaml", &run(&["specs", "create", "--generate"]).ok().stdout);
+    let spec_id = run(&["specs", "create", "spec.yaml"]).ok().json()["id"].as_str().unwrap().to_owned();
+    std::fs::write(
+        dir.join("other.yaml"),
+        std::fs::read_to_string(dir.join("spec.yaml"))
+            .unwrap()
+            .replace("example-app", "another-app")
+            .replace("scope: shared", "scope: public")
+            .replace("tenants:\n  - other-tenant\n", ""),
+    )
+    .unwrap();
+    run(&["specs", "create", "other.yaml"]).ok();
+    write(&dir, "deployment.yaml", &run(&["deployments", "create", "--generate"]).ok().stdout);
+    write(&dir, "revision.yaml", &run(&["deployments", "create-revision", "--generate"]).ok().stdout);
+    let variable = format!("spec_id={spec_id}");
+    let deployment_id = run(&["deployments", "create", "deployment.yaml", "-p", &variable]).ok().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run(&["deployments", "create-revision", &deployment_id, "revision.yaml"]).ok();
+
+    golden("specs-list.txt", &run(&["specs", "list", "--sort", "name", "-o", "table"]).ok().stdout);
+    golden("spec-describe.yaml", &run(&["specs", "describe", &spec_id, "-o", "yaml"]).ok().stdout);
+    golden("deployments-list.txt", &run(&["deployments", "list", "-o", "table"]).ok().stdout);
+    golden(
+        "revisions-list.txt",
+        &run(&["deployments", "list-revisions", &deployment_id, "--sort", "createdAt", "-o", "table"])
+            .ok()
+            .stdout,
+    );
+    golden(
+        "revision-describe.yaml",
+        &run(&[
+            "deployments",
+            "describe-revision",
+            "--deployment-id",
+            &deployment_id,
+            "--revision",
+            "2",
+            "-o",
+            "yaml",
+        ])
+        .ok()
+        .stdout,
+    );
+}
