@@ -13,11 +13,14 @@
 //! - the listings' filters take one value each (the document also allows several comma-joined,
 //!   as the official CLI sends them);
 //! - (after generation) the builders' setters of optional fields take plain values;
+//! - (after generation) the types that only answers use keep their empty lists and maps when
+//!   serialized (`"tenants": []`), so that what a program or the CLI prints of an answer is what
+//!   the service sent; request types still leave an unset list out, so a PATCH does not clear it;
 //! - the four listings answer raw bytes: the pager holds prefetched pages as their bodies and
 //!   decodes each into the generated `*Page` type only when it reaches the head of the queue, so
 //!   what a listing holds in memory is bounded in bytes.
 
-use std::{env, fs, panic, path::Path, str::FromStr, time::Instant};
+use std::{collections::HashSet, env, fs, panic, path::Path, str::FromStr, time::Instant};
 
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, SchemaKind, StatusCode, Type};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
@@ -49,13 +52,14 @@ fn main() {
     let text = fs::read_to_string(DOCUMENT).unwrap_or_else(|e| fail(&format!("cannot read {DOCUMENT}: {e}")));
     let mut document: OpenAPI = serde_json::from_str(&text)
         .unwrap_or_else(|e| fail(&format!("{DOCUMENT} is not a valid OpenAPI 3.0 document: {e}")));
+    let answers_only = answer_only_schemas(&text);
     keep_success_responses(&mut document);
     raw_listings(&mut document);
     single_value_filters(&mut document);
     default_required_properties(&mut document);
 
     let started = Instant::now();
-    let code = match generate(&document) {
+    let code = match generate(&document, &answers_only) {
         Ok(code) => code,
         Err(why) => fail(&format!("progenitor rejected {DOCUMENT}{}: {why}", culprit(&document))),
     };
@@ -91,7 +95,7 @@ fn tokens(code: &str) -> proc_macro2::TokenStream {
 }
 
 /// Generates the client, turning progenitor's panics into errors.
-fn generate(document: &OpenAPI) -> Result<String, String> {
+fn generate(document: &OpenAPI, answers_only: &HashSet<String>) -> Result<String, String> {
     let tokens = panic::catch_unwind(|| Generator::new(&settings()).generate_tokens(document))
         .map_err(|payload| panic_text(payload.as_ref()))?
         .map_err(|e| e.to_string())?;
@@ -99,6 +103,7 @@ fn generate(document: &OpenAPI) -> Result<String, String> {
     let mut setters = PlainSetters::default();
     syn::visit_mut::VisitMut::visit_file_mut(&mut setters, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut UnsetIsNone(setters.optional), &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut KeepEmpty(answers_only.clone()), &mut file);
     Ok(prettyplease::unparse(&file))
 }
 
@@ -243,7 +248,7 @@ fn culprit(document: &OpenAPI) -> String {
             }
             single.paths.paths.clear();
             single.paths.paths.insert(path.clone(), ReferenceOr::Item(only));
-            if generate(&single).is_err() {
+            if generate(&single, &HashSet::new()).is_err() {
                 let id = operation.operation_id.as_deref().unwrap_or("(no operationId)");
                 found = format!(" in operation {id} ({} {path})", method.to_uppercase());
                 break;
@@ -345,5 +350,72 @@ fn default_required_properties(document: &mut OpenAPI) {
             Some(ReferenceOr::Item(property)) => property.schema_data.default.is_none(),
             _ => true,
         });
+    }
+}
+
+/// The schemas that only answers use: reachable from a success response, not from any request
+/// body or parameter.
+fn answer_only_schemas(text: &str) -> HashSet<String> {
+    let document: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let schemas = &document["components"]["schemas"];
+    let (mut answers, mut requests) = (Vec::new(), Vec::new());
+    for item in document["paths"].as_object().into_iter().flatten().map(|(_, item)| item) {
+        for operation in item.as_object().into_iter().flatten().map(|(_, operation)| operation) {
+            for (code, response) in operation["responses"].as_object().into_iter().flatten() {
+                if code.starts_with('2') {
+                    refs(response, &mut answers);
+                }
+            }
+            refs(&operation["requestBody"], &mut requests);
+            refs(&operation["parameters"], &mut requests);
+        }
+    }
+    let reached = |mut pending: Vec<String>| {
+        let mut seen = HashSet::new();
+        while let Some(name) = pending.pop() {
+            if seen.insert(name.clone()) {
+                refs(&schemas[name.as_str()], &mut pending);
+            }
+        }
+        seen
+    };
+    let requests = reached(requests);
+    reached(answers).into_iter().filter(|name| !requests.contains(name)).collect()
+}
+
+/// Every schema named by a `$ref` inside `value`.
+fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (key, field) in fields {
+                match (key.as_str(), field.as_str()) {
+                    ("$ref", Some(reference)) => {
+                        out.push(reference.rsplit('/').next().unwrap_or_default().to_owned())
+                    }
+                    _ => refs(field, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+        _ => {}
+    }
+}
+
+/// Drops `skip_serializing_if = "...is_empty"` from the fields of the types in its set.
+struct KeepEmpty(HashSet<String>);
+
+impl syn::visit_mut::VisitMut for KeepEmpty {
+    fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+        if !self.0.contains(&item.ident.to_string()) {
+            return;
+        }
+        for field in &mut item.fields {
+            for attribute in &mut field.attrs {
+                let syn::Meta::List(list) = &attribute.meta else { continue };
+                if list.path.is_ident("serde") && list.tokens.to_string().contains("is_empty") {
+                    *attribute = syn::parse_quote!(#[serde(default)]);
+                }
+            }
+        }
     }
 }

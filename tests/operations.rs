@@ -383,3 +383,19 @@ async fn list_deployment_revisions_reads_the_revisions_key() {
     assert_eq!(request.url.path(), "/v1/apps/deployments/d1/revisions");
     assert_eq!(request.url.query(), Some("pageNumber=1&sort=createdAt%3Aasc&status=deployed"));
 }
+
+#[tokio::test]
+async fn answers_keep_their_empty_lists_when_serialized_and_requests_leave_unset_ones_out() {
+    let (server, client) = server_and_client().await;
+    let mut sent = spec_json("abc", "empty-lists");
+    sent["tenants"] = json!([]);
+    sent["metadata"]["tags"] = json!([]);
+    answer_json(&server, 200, sent).await;
+    let spec = client.describe_spec("abc").await.unwrap();
+    let printed = serde_json::to_value(&spec).unwrap();
+    assert_eq!(printed["tenants"], json!([]), "as the service sent it: {printed}");
+    assert_eq!(printed["metadata"]["tags"], json!([]), "{printed}");
+    // A PATCH that does not name the tenants must not clear them.
+    let update: SpecUpdate = SpecUpdate::builder().featured(true).try_into().unwrap();
+    assert_eq!(serde_json::to_value(&update).unwrap(), json!({"featured": true}));
+}
