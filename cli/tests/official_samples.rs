@@ -1,14 +1,37 @@
 //! The official `peak` CLI's own `--generate` samples, run by `press-apps` against the emulator,
 //! must create what the official CLI creates from them: the same 29 checks of
-//! `emulator/tests/python/cli_samples.py` that the official CLI passes.
+//! `emulator/tests/python/cli_samples.py` that the official CLI passes, and then the whole state
+//! left behind (every spec, release, deployment and revision, ids and times aside) compared with
+//! the state the official CLI leaves on another emulator from the same files.
 //!
 //! Needs `PEAK_SDK_PYTHON` (a Python with peak-sdk 1.29.0, which ships the official CLI that
 //! prints the samples); `.ci/test` sets it up. Without it the test says it was skipped, and in CI
 //! a skip is a failure.
 
-use std::{io::Write, path::Path, process::Command, time::Duration};
+use std::{ffi::OsString, io::Write, path::Path, process::Command, time::Duration};
 
 use peak_press_apps_emulator::Emulator;
+
+/// Runs the samples script on a fresh emulator, with press-apps when `ours`; returns the state
+/// it dumped.
+async fn run(python: OsString, ours: bool, dump: &Path) -> serde_json::Value {
+    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../emulator/tests/python/cli_samples.py");
+    let mut command = Command::new(python);
+    command.arg(script).arg(emulator.base_url()).arg("--dump").arg(dump);
+    if ours {
+        command.arg("--cli").arg(env!("CARGO_BIN_EXE_press-apps"));
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("the Python interpreter starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the run failed (ours: {ours}):\n{stdout}\n{stderr}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    serde_json::from_str(&std::fs::read_to_string(dump).unwrap()).unwrap()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_clis_samples_work_unchanged_with_press_apps() {
@@ -21,22 +44,11 @@ async fn the_official_clis_samples_work_unchanged_with_press_apps() {
         let _ = writeln!(std::io::stderr(), "skipped the official CLI's samples: {why}");
         return;
     };
-    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../emulator/tests/python/cli_samples.py");
-    let base_url = emulator.base_url().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .arg(base_url)
-            .arg("--cli")
-            .arg(env!("CARGO_BIN_EXE_press-apps"))
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("the Python interpreter starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the run failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("29 passed, 0 failed"), "{stdout}");
+    let dir = std::env::temp_dir().join(format!("press-apps-official-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let theirs = run(python.clone(), false, &dir.join("official.json")).await;
+    let ours = run(python, true, &dir.join("press-apps.json")).await;
+    assert!(theirs.as_array().is_some_and(|state| state.len() >= 2), "a spec and a deployment: {theirs}");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(ours, theirs, "press-apps left another state than the official CLI from the same files");
 }
