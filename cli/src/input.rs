@@ -52,8 +52,8 @@ pub fn load<T: DeserializeOwned>(
         if let Some(suggestion) = suggest(path, top_keys, body_schema) {
             let _ = write!(message, "; did you mean `{suggestion}`?");
         }
-        if let Some(line) = line_of(&rendered, path) {
-            let _ = write!(message, " (line {line})");
+        if let Some((line, column)) = place_of(&rendered, path) {
+            let _ = write!(message, " (line {line}, column {column})");
         }
         return Err(Failure::bad_file(message));
     }
@@ -183,12 +183,13 @@ fn snake_case_top_level(text: &str) -> String {
     out
 }
 
-/// The line where the last key of `path` first appears, counted from 1.
-fn line_of(text: &str, path: &str) -> Option<usize> {
-    let key = path.rsplit('.').next()?;
-    text.lines()
-        .position(|line| line.trim_start().trim_start_matches("- ").starts_with(&format!("{key}:")))
-        .map(|i| i + 1)
+/// The line and column where the last key of `path` first appears, counted from 1.
+fn place_of(text: &str, path: &str) -> Option<(usize, usize)> {
+    let key = format!("{}:", path.rsplit('.').next()?);
+    text.lines().enumerate().find_map(|(index, line)| {
+        let rest = line.trim_start().trim_start_matches("- ");
+        rest.starts_with(&key).then(|| (index + 1, line.len() - rest.len() + 1))
+    })
 }
 
 /// The known key closest to the last key of `path`: from `top_keys` at the top level, from the

@@ -270,7 +270,7 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
         (
             &["specs", "update-metadata", "s", "unknown.yaml"],
             2,
-            "unknown key `body.metadata.sumary`; did you mean `summary`? (line 4)",
+            "unknown key `body.metadata.sumary`; did you mean `summary`? (line 4, column 5)",
         ),
         (&["specs", "create", "unknown-top.yaml"], 2, "unknown key `bodyy`; did you mean `body`?"),
         (&["specs", "create", "undefined.yaml"], 2, "undefined.yaml at line 3: undefined value `missing`"),
