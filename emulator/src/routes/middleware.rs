@@ -1,0 +1,99 @@
+//! What every request goes through: the request log, a log line, a size limit, auth on `/v1`,
+//! and the answers for unknown paths and methods.
+
+use std::time::Instant;
+
+use axum::{
+    Json,
+    extract::{Request, State},
+    http::{Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use serde_json::json;
+
+use crate::{
+    error::ApiError,
+    state::{AppState, ReceivedRequest},
+};
+
+/// Notes each request on `/v1` in the request log, body included, before anything else sees it.
+pub(super) async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, state.body_limit).await {
+        Ok(body) => body,
+        Err(_) => return too_large(state.body_limit).into_response(),
+    };
+    state.record(ReceivedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        body: body.to_vec(),
+    });
+    next.run(Request::from_parts(parts, axum::body::Body::from(body))).await
+}
+
+pub(super) async fn log_request(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "press_apps_emulator",
+        "{method} {path} -> {} in {:.1} ms",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+/// Refuses a declared body over the limit before anything reads it; bodies without a declared
+/// length are held to the limit while they are read.
+pub(super) async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > state.body_limit as u64) {
+        return too_large(state.body_limit).into_response();
+    }
+    next.run(request).await
+}
+
+pub(super) fn too_large(limit: usize) -> ApiError {
+    ApiError::too_large(format!("the request body is larger than the limit of {limit} bytes"))
+}
+
+pub(super) async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or_default();
+    if token.is_empty() {
+        return ApiError::unauthorized("the Authorization header is missing or empty").into_response();
+    }
+    let access = &state.access;
+    let restricted = !access.full.is_empty() || !access.read_only.is_empty();
+    let full = !restricted || access.full.iter().any(|t| t == token);
+    let read_only = access.read_only.iter().any(|t| t == token);
+    let reading = matches!(*request.method(), Method::GET | Method::HEAD);
+    if full || (read_only && reading) {
+        next.run(request).await
+    } else if read_only {
+        ApiError::forbidden("this token may only read").into_response()
+    } else {
+        ApiError::unauthorized("the token is not valid").into_response()
+    }
+}
+
+pub(super) async fn no_route(request: Request) -> ApiError {
+    ApiError::not_found(format!("there is no route for {} {}", request.method(), request.uri().path()))
+}
+
+pub(super) async fn no_method(request: Request) -> Response {
+    let detail = format!("{} is not allowed on {}", request.method(), request.uri().path());
+    (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "detail": detail }))).into_response()
+}
