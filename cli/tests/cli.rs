@@ -30,16 +30,30 @@ impl Run {
     }
 }
 
-fn press_apps(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+/// The binary with `args`, pointed at `base_url`, run in `dir` with the test's token.
+fn command(base_url: &str, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_press-apps"));
+    command
         .args(args)
         .arg("--base-url")
-        .arg(emulator.base_url())
+        .arg(base_url)
         .current_dir(dir)
         .env("PEAK_AUTH_TOKEN", TOKEN)
-        .env("CLI_TEST_OWNER", "data-team")
-        .output()
-        .expect("the binary runs");
+        .env("CLI_TEST_OWNER", "data-team");
+    command
+}
+
+/// `command` started with its stdout and stderr piped, for a test that reads them as it runs.
+fn spawn(base_url: &str, dir: &Path, args: &[&str]) -> std::process::Child {
+    command(base_url, dir, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+fn press_apps(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
+    let output: Output = command(emulator.base_url(), dir, args).output().expect("the binary runs");
     let run = Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -288,15 +302,13 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
         assert!(run.stdout.is_empty(), "{args:?}: nothing on stdout: {}", run.stdout);
     }
     // A refused token.
-    let refused = Command::new(env!("CARGO_BIN_EXE_press-apps"))
-        .args(["specs", "list", "--base-url", emulator.base_url()])
+    let refused = command(emulator.base_url(), &dir, &["specs", "list"])
         .env("PEAK_AUTH_TOKEN", "wrong-token")
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(5), "{}", String::from_utf8_lossy(&refused.stderr));
     // No token at all.
-    let missing = Command::new(env!("CARGO_BIN_EXE_press-apps"))
-        .args(["specs", "list", "--base-url", emulator.base_url()])
+    let missing = command(emulator.base_url(), &dir, &["specs", "list"])
         .env_remove("PEAK_AUTH_TOKEN")
         .env_remove("API_KEY")
         .output()
@@ -304,11 +316,8 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
     assert_eq!(missing.status.code(), Some(5), "{}", String::from_utf8_lossy(&missing.stderr));
     // Nothing listens: a network failure.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let down = Command::new(env!("CARGO_BIN_EXE_press-apps"))
-        .args(["specs", "describe", "x", "--base-url", &format!("http://127.0.0.1:{port}")])
-        .env("PEAK_AUTH_TOKEN", TOKEN)
-        .output()
-        .unwrap();
+    let down =
+        command(&format!("http://127.0.0.1:{port}"), &dir, &["specs", "describe", "x"]).output().unwrap();
     assert_eq!(down.status.code(), Some(6), "{}", String::from_utf8_lossy(&down.stderr));
 }
 
@@ -333,14 +342,7 @@ async fn a_failed_deployment_ends_the_wait_with_exit_code_7() {
             "body:\n  metadata:\n    name: w\n    summary: s\n  revision:\n    notes: n\n  spec:\n    id: {spec_id}\n"
         ),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_press-apps"))
-        .args(["deployments", "create", "deployment.yaml", "--wait", "--base-url", emulator.base_url()])
-        .current_dir(&dir)
-        .env("PEAK_AUTH_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(emulator.base_url(), &dir, &["deployments", "create", "deployment.yaml", "--wait"]);
     let mut first_line = [0u8; 16];
     child.stdout.as_mut().unwrap().read_exact(&mut first_line).unwrap();
     let id = loop {
@@ -371,13 +373,7 @@ async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
         let name = format!("name=pipe-{i}");
         press_apps(&emulator, &dir, &["specs", "create", "spec.yaml", "-p", &name, "-p", "title=T"]).ok();
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_press-apps"))
-        .args(["specs", "list", "--all", "--page-size", "1", "--base-url", emulator.base_url()])
-        .env("PEAK_AUTH_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(emulator.base_url(), &dir, &["specs", "list", "--all", "--page-size", "1"]);
     let mut first = [0u8; 1];
     child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
     drop(child.stdout.take());
