@@ -80,12 +80,8 @@ pub enum Specs {
     List {
         #[command(flatten)]
         listing: Listing,
-        /// Only these statuses (comma-separated).
-        #[arg(long)]
-        status: Option<String>,
-        /// Only names starting with this.
-        #[arg(long)]
-        name: Option<String>,
+        #[command(flatten)]
+        filters: Filters,
         /// Only titles starting with this.
         #[arg(long)]
         title: Option<String>,
@@ -155,12 +151,8 @@ pub enum Deployments {
     List {
         #[command(flatten)]
         listing: Listing,
-        /// Only these statuses (comma-separated).
-        #[arg(long)]
-        status: Option<String>,
-        /// Only names starting with this.
-        #[arg(long)]
-        name: Option<String>,
+        #[command(flatten)]
+        filters: Filters,
     },
     /// Describes an app deployment.
     Describe { deployment_id: String },
@@ -248,6 +240,17 @@ pub struct Listing {
     /// Every item on every page: JSON lines, YAML documents or one table.
     #[arg(long)]
     pub all: bool,
+}
+
+/// The filters that the specs and deployments listings share.
+#[derive(Debug, Args)]
+pub struct Filters {
+    /// Only these statuses (comma-separated).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only names starting with this.
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 /// Waiting for a deployment to settle after the call.

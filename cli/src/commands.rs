@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::{
-    args::{Cli, Command, Deployments, Specs, Wait},
+    args::{Cli, Command, Deployments, Filters, Specs, Wait},
     dry_run::Capture,
     failure::Failure,
     input::{load, text_file},
@@ -162,7 +162,7 @@ async fn specs(client: &Client, command: Specs, printer: &mut Printer) -> Result
             }
             printer.value(&request.await?)
         }
-        Specs::List { listing, status, name, title, scope, featured } => {
+        Specs::List { listing, filters: Filters { status, name }, title, scope, featured } => {
             let mut list = client.list_specs();
             for status in split(&status) {
                 list = list.status(status.parse::<SpecStatus>().unwrap_or_else(|never| match never {}));
@@ -236,7 +236,7 @@ async fn deployments(client: &Client, command: Deployments, printer: &mut Printe
             printer.value(&created)?;
             wait_deployed(client, &created.id, &wait, printer).await
         }
-        Deployments::List { listing, status, name } => {
+        Deployments::List { listing, filters: Filters { status, name } } => {
             let mut list = client.list_deployments();
             for status in split(&status) {
                 list = list.status(status.parse::<DeploymentStatus>().unwrap_or_else(|never| match never {}));

@@ -75,6 +75,28 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// A work directory holding the spec template `spec.yaml` (with an empty tags include).
+fn spec_dir(name: &str) -> PathBuf {
+    let dir = workdir(name);
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    write(&dir, "spec.yaml", SPEC);
+    write(&dir, "parts/tags.yaml", "tags: []\n");
+    dir
+}
+
+/// Creates `count` specs from the template, named `{prefix}-0` and on; returns their ids.
+fn create_specs(emulator: &Emulator, dir: &Path, prefix: &str, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let name = format!("name={prefix}-{i}");
+            let created =
+                press_apps(emulator, dir, &["specs", "create", "spec.yaml", "-p", &name, "-p", "title=T"])
+                    .ok();
+            created.json()["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
 /// A spec template: its name from a variable, its owner from the environment, its tags from an
 /// included file at the metadata's indentation, top-level keys in camelCase.
 const SPEC: &str = r#"body:
@@ -232,14 +254,8 @@ async fn the_lifecycle_through_every_command() {
 #[tokio::test(flavor = "multi_thread")]
 async fn all_streams_every_page_as_json_lines_yaml_documents_or_one_table() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("all");
-    std::fs::create_dir_all(dir.join("parts")).unwrap();
-    write(&dir, "spec.yaml", SPEC);
-    write(&dir, "parts/tags.yaml", "tags: []\n");
-    for i in 0..7 {
-        let name = format!("name=spec-{i}");
-        press_apps(&emulator, &dir, &["specs", "create", "spec.yaml", "-p", &name, "-p", "title=T"]).ok();
-    }
+    let dir = spec_dir("all");
+    create_specs(&emulator, &dir, "spec", 7);
     let lines =
         press_apps(&emulator, &dir, &["specs", "list", "--all", "--page-size", "3", "--sort", "name"])
             .ok()
@@ -324,17 +340,8 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_deployment_ends_the_wait_with_exit_code_7() {
     let emulator = emulator(Duration::from_secs(30)).await;
-    let dir = workdir("wait");
-    std::fs::create_dir_all(dir.join("parts")).unwrap();
-    write(&dir, "spec.yaml", SPEC);
-    write(&dir, "parts/tags.yaml", "tags: []\n");
-    let spec_id =
-        press_apps(&emulator, &dir, &["specs", "create", "spec.yaml", "-p", "name=w", "-p", "title=W"])
-            .ok()
-            .json()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let dir = spec_dir("wait");
+    let spec_id = create_specs(&emulator, &dir, "wait", 1).remove(0);
     write(
         &dir,
         "deployment.yaml",
@@ -365,14 +372,8 @@ async fn a_failed_deployment_ends_the_wait_with_exit_code_7() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("pipe");
-    std::fs::create_dir_all(dir.join("parts")).unwrap();
-    write(&dir, "spec.yaml", SPEC);
-    write(&dir, "parts/tags.yaml", "tags: []\n");
-    for i in 0..30 {
-        let name = format!("name=pipe-{i}");
-        press_apps(&emulator, &dir, &["specs", "create", "spec.yaml", "-p", &name, "-p", "title=T"]).ok();
-    }
+    let dir = spec_dir("pipe");
+    create_specs(&emulator, &dir, "pipe", 30);
     let mut child = spawn(emulator.base_url(), &dir, &["specs", "list", "--all", "--page-size", "1"]);
     let mut first = [0u8; 1];
     child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
@@ -426,10 +427,7 @@ async fn generated_samples_run_as_they_are() {
 #[tokio::test(flavor = "multi_thread")]
 async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("dry-run");
-    std::fs::create_dir_all(dir.join("parts")).unwrap();
-    write(&dir, "spec.yaml", SPEC);
-    write(&dir, "parts/tags.yaml", "tags: []\n");
+    let dir = spec_dir("dry-run");
     let run = press_apps(
         &emulator,
         &dir,
