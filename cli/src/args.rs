@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The token is read from PEAK_AUTH_TOKEN (or API_KEY) and the stage from PEAK__STAGE (or STAGE),
 /// as the official CLI reads them.
 #[derive(Debug, Parser)]
-#[command(name = "press-apps", version)]
+#[command(
+    name = "press-apps",
+    version,
+    after_help = "Exit codes: 0 success, 1 other, 2 usage or a bad input file, 3 not found, 4 conflict, \
+                  5 authentication, 6 service or network, 7 a deployment waited on failed or timed out."
+)]
 pub struct Cli {
     /// Send requests to this URL instead of the stage's (an emulator or a proxy).
     #[arg(long, global = true, env = "PRESS_APPS_BASE_URL", value_name = "URL")]

@@ -382,6 +382,11 @@ async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
 
+    let help = press_apps(&emulator, &dir, &["--help"]).ok().stdout;
+    assert!(
+        help.contains("Exit codes: 0 success") && help.contains("7 a deployment waited on failed"),
+        "{help}"
+    );
     for shell in ["bash", "zsh", "fish"] {
         let script = press_apps(&emulator, &dir, &["completions", shell]).ok().stdout;
         assert!(script.contains("create-revision") && script.contains("press-apps"), "{shell}");
