@@ -103,7 +103,7 @@ fn generate(document: &OpenAPI, answers_only: &HashSet<String>) -> Result<String
     let mut setters = PlainSetters::default();
     syn::visit_mut::VisitMut::visit_file_mut(&mut setters, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut UnsetIsNone(setters.optional), &mut file);
-    syn::visit_mut::VisitMut::visit_file_mut(&mut KeepEmpty(answers_only.clone()), &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut KeepEmpty(answers_only), &mut file);
     Ok(prettyplease::unparse(&file))
 }
 
@@ -116,7 +116,7 @@ struct PlainSetters {
     /// The builder whose `impl` block is being visited.
     current: Option<String>,
     /// (builder, field) of every setter made plain.
-    optional: std::collections::HashSet<(String, String)>,
+    optional: HashSet<(String, String)>,
 }
 
 /// The last segment of a type's path, such as `NewRelease`.
@@ -163,7 +163,7 @@ impl syn::visit_mut::VisitMut for PlainSetters {
 /// Makes a builder's required but nullable fields (`NewRelease.parameters`) start as `None`
 /// rather than as "no value supplied": their plain setter can no longer be given `None`, and null
 /// is what the service expects when there is nothing to say. The field is still always sent.
-struct UnsetIsNone(std::collections::HashSet<(String, String)>);
+struct UnsetIsNone(HashSet<(String, String)>);
 
 impl syn::visit_mut::VisitMut for UnsetIsNone {
     fn visit_item_impl_mut(&mut self, block: &mut syn::ItemImpl) {
@@ -402,9 +402,9 @@ fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
 }
 
 /// Drops `skip_serializing_if = "...is_empty"` from the fields of the types in its set.
-struct KeepEmpty(HashSet<String>);
+struct KeepEmpty<'a>(&'a HashSet<String>);
 
-impl syn::visit_mut::VisitMut for KeepEmpty {
+impl syn::visit_mut::VisitMut for KeepEmpty<'_> {
     fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
         if !self.0.contains(&item.ident.to_string()) {
             return;

@@ -42,9 +42,8 @@ pub fn load<T: DeserializeOwned>(
     // A misspelt key is reported before what it leaves missing: it is the likelier cause.
     let value = match parsed {
         Ok(value) if unknown.is_empty() => Some(value),
-        Err(error) if unknown.is_empty() => {
-            return Err(Failure::bad_file(format!("{shown}: {}", yaml_error(&error))));
-        }
+        // serde_yaml says where: "body.release: invalid type: ... at line 5 column 12".
+        Err(error) if unknown.is_empty() => return Err(Failure::bad_file(format!("{shown}: {error}"))),
         _ => None,
     };
     if let Some(path) = unknown.first() {
@@ -58,12 +57,6 @@ pub fn load<T: DeserializeOwned>(
         return Err(Failure::bad_file(message));
     }
     Ok(value.expect("a value when no key was left unread"))
-}
-
-/// A YAML error with its place, as serde_yaml reports it ("body.metadata.name: invalid type:
-/// ... at line 3 column 9").
-fn yaml_error(error: &serde_yaml::Error) -> String {
-    error.to_string()
 }
 
 /// The file's text with every `{% include "other" %}` line replaced by that file, each of its
