@@ -40,23 +40,21 @@ pub fn load<T: DeserializeOwned>(
         unknown.push(path.to_string().split('.').filter(|part| *part != "?").collect::<Vec<_>>().join("."))
     });
     // A misspelt key is reported before what it leaves missing: it is the likelier cause.
-    let value = match parsed {
-        Ok(value) if unknown.is_empty() => Some(value),
+    match (parsed, unknown.first()) {
+        (_, Some(path)) => {
+            let mut message = format!("{shown}: unknown key `{path}`");
+            if let Some(suggestion) = suggest(path, top_keys, body_schema) {
+                let _ = write!(message, "; did you mean `{suggestion}`?");
+            }
+            if let Some((line, column)) = place_of(&rendered, path) {
+                let _ = write!(message, " (line {line}, column {column})");
+            }
+            Err(Failure::bad_file(message))
+        }
+        (Ok(value), None) => Ok(value),
         // serde_yaml says where: "body.release: invalid type: ... at line 5 column 12".
-        Err(error) if unknown.is_empty() => return Err(Failure::bad_file(format!("{shown}: {error}"))),
-        _ => None,
-    };
-    if let Some(path) = unknown.first() {
-        let mut message = format!("{shown}: unknown key `{path}`");
-        if let Some(suggestion) = suggest(path, top_keys, body_schema) {
-            let _ = write!(message, "; did you mean `{suggestion}`?");
-        }
-        if let Some((line, column)) = place_of(&rendered, path) {
-            let _ = write!(message, " (line {line}, column {column})");
-        }
-        return Err(Failure::bad_file(message));
+        (Err(error), None) => Err(Failure::bad_file(format!("{shown}: {error}"))),
     }
-    Ok(value.expect("a value when no key was left unread"))
 }
 
 /// The file's text with every `{% include "other" %}` line replaced by that file, each of its
