@@ -15,9 +15,6 @@ use serde_json::Value;
 
 use crate::{args::InputFile, failure::Failure};
 
-/// The OpenAPI document, to suggest a key's right spelling.
-const DOCUMENT: &str = include_str!("../openapi/press-apps.json");
-
 /// The deepest chain of includes followed.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
@@ -203,8 +200,7 @@ fn suggest(path: &str, top_keys: &[&str], body_schema: &str) -> Option<String> {
 
 /// The property names of the schema reached from `schema` through `path`.
 fn properties_at(schema: &str, path: &[&str]) -> Option<Vec<String>> {
-    let document: Value = serde_json::from_str(DOCUMENT).ok()?;
-    let schemas = &document["components"]["schemas"];
+    let schemas = &crate::schema::components().ok()?;
     let mut current = resolve(schemas, &schemas[schema]);
     for key in path {
         current = resolve(schemas, current.get("properties")?.get(*key)?);

@@ -10,7 +10,15 @@ use serde_json::{Map, Value, json};
 
 use crate::failure::Failure;
 
+/// The OpenAPI document the client's types are generated from, embedded once for the schemas
+/// here and for the input files' key suggestions.
 const DOCUMENT: &str = include_str!("../openapi/press-apps.json");
+
+/// The document's component schemas, as written in it.
+pub fn components() -> Result<Value, Failure> {
+    let mut document: Value = serde_json::from_str(DOCUMENT).map_err(|e| Failure::usage(e.to_string()))?;
+    Ok(document["components"]["schemas"].take())
+}
 
 /// The commands that take a file, with the schema of their `body` and their other top-level
 /// keys.
@@ -32,8 +40,7 @@ pub fn of(group: &str, command: &str) -> Result<Value, Failure> {
                 Failure::usage(format!("no input file for `{group} {command}`; one of: {}", known.join(", ")))
             },
         )?;
-    let document: Value = serde_json::from_str(DOCUMENT).map_err(|e| Failure::usage(e.to_string()))?;
-    let mut definitions: Map<String, Value> = document["components"]["schemas"]
+    let mut definitions: Map<String, Value> = components()?
         .as_object()
         .into_iter()
         .flatten()
