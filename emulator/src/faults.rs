@@ -10,16 +10,13 @@ use std::{str::FromStr, sync::Mutex, time::Duration};
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use crate::{
-    error::ApiError,
-    state::{AppState, lock},
-};
+use crate::error::ApiError;
 
 /// One kind of fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,29 +150,41 @@ impl Injector {
 
 pub(crate) type FaultSlot = Mutex<Option<Injector>>;
 
-pub(crate) async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let scripted = state.scripted_fault(request.method().as_str(), request.uri().path());
-    let drawn = {
-        let mut slot = lock(&state.faults);
-        slot.as_mut()
-            .map(|injector| (injector.faults.latency, injector.faults.retry_after_seconds, injector.draw()))
-    };
-    let (latency, retry_after, fault) = match (scripted, drawn) {
-        (Some(fault), drawn) => {
-            (Duration::ZERO, drawn.map_or(1, |(_, retry_after, _)| retry_after), Some(fault))
+/// What the injector decided for one answer: latency to add first, then perhaps a fault.
+pub(crate) struct Decision {
+    pub latency: Duration,
+    pub retry_after_seconds: u64,
+    pub fault: Option<Fault>,
+}
+
+impl Injector {
+    /// Draws the fault of the next answer, unless `scripted` already names one: a scripted fault
+    /// strikes at once, with no added latency.
+    pub(crate) fn decide(injector: Option<&mut Injector>, scripted: Option<Fault>) -> Option<Decision> {
+        match (scripted, injector) {
+            (Some(fault), injector) => Some(Decision {
+                latency: Duration::ZERO,
+                retry_after_seconds: injector.map_or(1, |i| i.faults.retry_after_seconds),
+                fault: Some(fault),
+            }),
+            (None, Some(injector)) => Some(Decision {
+                latency: injector.faults.latency,
+                retry_after_seconds: injector.faults.retry_after_seconds,
+                fault: injector.draw(),
+            }),
+            (None, None) => None,
         }
-        (None, Some(drawn)) => drawn,
-        (None, None) => return next.run(request).await,
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
     }
-    let Some(fault) = fault else { return next.run(request).await };
+}
+
+/// Answers `request` with `fault`: in place of the handler for the faults that refuse, after it
+/// for the ones that strike once the work is done.
+pub(crate) async fn strike(fault: Fault, retry_after_seconds: u64, request: Request, next: Next) -> Response {
     tracing::debug!(target: "press_apps_emulator", "injecting {fault:?} into {} {}", request.method(), request.uri());
     match fault {
         Fault::TooManyRequests => {
             let mut response = ApiError::too_many_requests("injected fault: slow down").into_response();
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
             response
         }
         Fault::Unavailable => {

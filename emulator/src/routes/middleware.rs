@@ -1,5 +1,5 @@
-//! What every request goes through: the request log, a log line, a size limit, auth on `/v1`,
-//! and the answers for unknown paths and methods.
+//! What every request goes through: the request log, a log line, a size limit, auth and
+//! injected faults on `/v1`, and the answers for unknown paths and methods.
 
 use std::time::Instant;
 
@@ -15,7 +15,8 @@ use serde_json::json;
 
 use crate::{
     error::ApiError,
-    state::{AppState, ReceivedRequest},
+    faults::{self, Injector},
+    state::{AppState, ReceivedRequest, lock},
 };
 
 /// Notes each request on `/v1` in the request log, body included, before anything else sees it.
@@ -86,6 +87,20 @@ pub(super) async fn authorize(State(state): State<AppState>, request: Request, n
         ApiError::forbidden("this token may only read").into_response()
     } else {
         ApiError::unauthorized("the token is not valid").into_response()
+    }
+}
+
+/// Adds the latency and the fault of this answer, scripted or drawn, if there is one.
+pub(super) async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let scripted = state.scripted_fault(request.method().as_str(), request.uri().path());
+    let decision = Injector::decide(lock(&state.faults).as_mut(), scripted);
+    let Some(decision) = decision else { return next.run(request).await };
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    match decision.fault {
+        Some(fault) => faults::strike(fault, decision.retry_after_seconds, request, next).await,
+        None => next.run(request).await,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Paths to handlers. What every request goes through on the way is in `middleware` (a size
-//! limit, the request log, a log line, auth on `/v1`); `extract` parses bodies and path
+//! limit, the request log, a log line, auth and injected faults on `/v1`); `extract` parses bodies and path
 //! parameters and `query` the listings' queries, with errors that name the field; `handlers`
 //! turns each operation into a call of the store.
 
@@ -16,9 +16,9 @@ use axum::{
 };
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::{error::ApiError, faults, state::AppState};
+use crate::{error::ApiError, state::AppState};
 use handlers::*;
-use middleware::{authorize, limit_body, log_request, no_method, no_route, record};
+use middleware::{authorize, inject, limit_body, log_request, no_method, no_route, record};
 
 pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -37,7 +37,7 @@ pub(crate) fn router(state: AppState) -> Router {
             get(list_deployment_revisions).post(create_deployment_revision),
         )
         .route("/v1/apps/deployments/{deployment_id}/revisions/{revision}", get(describe_deployment_revision))
-        .route_layer(from_fn_with_state(state.clone(), faults::inject))
+        .route_layer(from_fn_with_state(state.clone(), inject))
         .route_layer(from_fn_with_state(state.clone(), authorize))
         .route_layer(from_fn_with_state(state.clone(), record));
 
