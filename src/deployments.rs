@@ -38,8 +38,13 @@ impl ListDeployments<'_> {
     }
 
     /// Only deployments whose name starts with `prefix`.
-    pub fn name(mut self, prefix: impl Into<String>) -> Self {
-        self.query.name = Some(prefix.into());
+    pub fn name(self, prefix: impl Into<String>) -> Self {
+        self.set_name(Some(prefix.into()))
+    }
+
+    /// Like [`name`](Self::name), from an `Option`: `None` filters nothing.
+    pub fn set_name(mut self, prefix: Option<String>) -> Self {
+        self.query.name = prefix;
         self
     }
 

@@ -27,7 +27,7 @@ pub struct ServiceError {
     status: StatusCode,
     message: String,
     request_id: Option<String>,
-    detail: Option<serde_json::Value>,
+    json_body: Option<serde_json::Value>,
 }
 
 impl ServiceError {
@@ -35,9 +35,9 @@ impl ServiceError {
         status: StatusCode,
         message: String,
         request_id: Option<String>,
-        detail: Option<serde_json::Value>,
+        json_body: Option<serde_json::Value>,
     ) -> Self {
-        Self { status, message, request_id, detail }
+        Self { status, message, request_id, json_body }
     }
 
     /// The HTTP status, as received.
@@ -56,9 +56,10 @@ impl ServiceError {
         self.request_id.as_deref()
     }
 
-    /// The body as the service sent it, when it was JSON (such as `{"detail": "..."}`).
-    pub fn detail(&self) -> Option<&serde_json::Value> {
-        self.detail.as_ref()
+    /// The whole body as the service sent it, when it was JSON (such as `{"detail": "..."}`),
+    /// with the client's token scrubbed from its strings.
+    pub fn json_body(&self) -> Option<&serde_json::Value> {
+        self.json_body.as_ref()
     }
 }
 

@@ -107,8 +107,8 @@ pub use client::{
 pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
 pub use deployments::{ListDeploymentRevisions, ListDeployments};
 pub use error::{Error, ErrorKind, Result, ServiceError, TimeLimit};
-pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus};
-pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, MAX_PAGE_SIZE, Page, Paginator};
+pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus, UnknownValue};
+pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, ListQuery, MAX_PAGE_SIZE, Page, Paginator};
 pub use retry::RetryConfig;
 pub use specs::{CreateSpec, ListSpecReleases, ListSpecs};
 pub use waiter::{DEFAULT_FIRST_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_WAIT_TIMEOUT, DeploymentWaiter};

@@ -1,12 +1,34 @@
 //! Handwritten model types that the generated code uses in place of its own.
 //!
-//! Statuses and scopes are *open* enums: the known values are variants, and a value the service
-//! adds later decodes as `Unknown` instead of failing the whole response. Parameter values keep
+//! Statuses and scopes are *open* enums, in the AWS SDK's shape: the known values are variants, a
+//! value the service adds later decodes as `Unknown` (holding an [`UnknownValue`] that only
+//! decoding can make) instead of failing the whole response, and the enums are
+//! `#[non_exhaustive]`. Parameter values keep
 //! integers apart from floating-point numbers, so that `3` goes out as `3`, not `3.0`.
 
 use std::{convert::Infallible, fmt, str::FromStr};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A status or scope that this version of the crate does not know, kept as the service sent it.
+///
+/// Only decoding makes one: a program cannot build it, so a known value is never held as
+/// unknown, and `SpecStatus::from("available")` is always [`SpecStatus::Available`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnknownValue(String);
+
+impl UnknownValue {
+    /// The value as the service spelled it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 macro_rules! open_enum {
     (
@@ -14,11 +36,16 @@ macro_rules! open_enum {
         $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )* }
     ) => {
         $(#[$meta])*
+        ///
+        /// Open to new values: one the service adds later decodes as `Unknown` rather than failing
+        /// the answer, and the enum is `#[non_exhaustive]`, so a match needs a `_` arm and a new
+        /// variant in a later version of the crate breaks no caller.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )*
-            /// A value this version of the crate does not know, kept as the service sent it.
-            Unknown(String),
+            /// A value this version of the crate does not know; see [`UnknownValue`].
+            Unknown(UnknownValue),
         }
 
         impl $name {
@@ -26,19 +53,27 @@ macro_rules! open_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $( Self::$variant => $text, )*
-                    Self::Unknown(other) => other,
+                    Self::Unknown(other) => other.as_str(),
                 }
             }
         }
 
+        /// The value of that spelling: a known variant, or `Unknown` for any other text.
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                match text {
+                    $( $text => Self::$variant, )*
+                    other => Self::Unknown(UnknownValue(other.to_owned())),
+                }
+            }
+        }
+
+        /// The same as `From<&str>`, for `str::parse`: it never fails.
         impl FromStr for $name {
             type Err = Infallible;
 
             fn from_str(text: &str) -> Result<Self, Infallible> {
-                Ok(match text {
-                    $( $text => Self::$variant, )*
-                    other => Self::Unknown(other.to_owned()),
-                })
+                Ok(Self::from(text))
             }
         }
 
@@ -57,8 +92,7 @@ macro_rules! open_enum {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                let Ok(value) = text.parse();
-                Ok(value)
+                Ok(Self::from(text.as_ref()))
             }
         }
     };

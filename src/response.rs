@@ -1,7 +1,7 @@
 //! Response handling: how an answer becomes a value or an [`Error`].
 //!
 //! The body cap on every response, the whole read of a listing's page, the error answer turned
-//! into a [`ServiceError`] (its message, request id and JSON detail, with the token scrubbed),
+//! into a [`ServiceError`] (its message, request id and JSON body, with the token scrubbed),
 //! the success body that does not decode, and the HTTP stack's own failures sorted into
 //! transport, protocol, timeout and size errors. Every message built from a response costs no
 //! more for a huge body than for a small one.
@@ -141,8 +141,8 @@ async fn from_response(mut response: reqwest::Response, redactor: &Redactor) -> 
             message: "the service answered with no body the API documents".into(),
         };
     }
-    let (message, detail) = explain(status, &body, redactor);
-    Error::from_service(ServiceError::new(status, message, request_id, detail))
+    let (message, json_body) = explain(status, &body, redactor);
+    Error::from_service(ServiceError::new(status, message, request_id, json_body))
 }
 
 impl From<reqwest::Error> for Error {

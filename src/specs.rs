@@ -45,20 +45,35 @@ impl ListSpecs<'_> {
     }
 
     /// Only featured (`true`) or only non-featured (`false`) specs.
-    pub fn featured(mut self, featured: bool) -> Self {
-        self.query.featured = Some(featured);
+    pub fn featured(self, featured: bool) -> Self {
+        self.set_featured(Some(featured))
+    }
+
+    /// Like [`featured`](Self::featured), from an `Option`: `None` lists both.
+    pub fn set_featured(mut self, featured: Option<bool>) -> Self {
+        self.query.featured = featured;
         self
     }
 
     /// Only specs whose name starts with `prefix`.
-    pub fn name(mut self, prefix: impl Into<String>) -> Self {
-        self.query.name = Some(prefix.into());
+    pub fn name(self, prefix: impl Into<String>) -> Self {
+        self.set_name(Some(prefix.into()))
+    }
+
+    /// Like [`name`](Self::name), from an `Option`: `None` filters nothing.
+    pub fn set_name(mut self, prefix: Option<String>) -> Self {
+        self.query.name = prefix;
         self
     }
 
     /// Only specs whose title starts with `prefix`.
-    pub fn title(mut self, prefix: impl Into<String>) -> Self {
-        self.query.title = Some(prefix.into());
+    pub fn title(self, prefix: impl Into<String>) -> Self {
+        self.set_title(Some(prefix.into()))
+    }
+
+    /// Like [`title`](Self::title), from an `Option`: `None` filters nothing.
+    pub fn set_title(mut self, prefix: Option<String>) -> Self {
+        self.query.title = prefix;
         self
     }
 
@@ -115,14 +130,24 @@ pub struct CreateSpec<'c> {
 
 impl CreateSpec<'_> {
     /// Whether the spec is featured (the service's default is not).
-    pub fn featured(mut self, featured: bool) -> Self {
-        self.featured = Some(featured);
+    pub fn featured(self, featured: bool) -> Self {
+        self.set_featured(Some(featured))
+    }
+
+    /// Like [`featured`](Self::featured), from an `Option`: `None` leaves it to the service.
+    pub fn set_featured(mut self, featured: Option<bool>) -> Self {
+        self.featured = featured;
         self
     }
 
     /// Who can discover and deploy the spec (the service's default is [`SpecScope::Private`]).
-    pub fn scope(mut self, scope: SpecScope) -> Self {
-        self.scope = Some(scope);
+    pub fn scope(self, scope: SpecScope) -> Self {
+        self.set_scope(Some(scope))
+    }
+
+    /// Like [`scope`](Self::scope), from an `Option`: `None` leaves it to the service.
+    pub fn set_scope(mut self, scope: Option<SpecScope>) -> Self {
+        self.scope = scope;
         self
     }
 
@@ -133,8 +158,13 @@ impl CreateSpec<'_> {
     }
 
     /// The parameters whose values deployments give, for building and for running.
-    pub fn parameters(mut self, parameters: ParameterDefinitions) -> Self {
-        self.parameters = Some(parameters);
+    pub fn parameters(self, parameters: ParameterDefinitions) -> Self {
+        self.set_parameters(Some(parameters))
+    }
+
+    /// Like [`parameters`](Self::parameters), from an `Option`: `None` defines none.
+    pub fn set_parameters(mut self, parameters: Option<ParameterDefinitions>) -> Self {
+        self.parameters = parameters;
         self
     }
 

@@ -79,7 +79,7 @@ async fn each_status_is_classified_for_callers_and_the_retry_policy() {
         assert_eq!(error.is_auth(), matches!(status, 401 | 403), "{status}");
         let answer = error.service_error().expect("an answer of the service");
         assert_eq!(answer.status().as_u16(), status);
-        assert_eq!(answer.detail(), Some(&body), "the JSON body is kept as sent");
+        assert_eq!(answer.json_body(), Some(&body), "the JSON body is kept as sent");
     }
 }
 
@@ -114,7 +114,7 @@ async fn an_empty_404_keeps_its_status() {
         Error::NotFound(answer) => {
             assert_eq!(answer.message(), "Not Found");
             assert_eq!(answer.request_id(), None);
-            assert_eq!(answer.detail(), None);
+            assert_eq!(answer.json_body(), None);
         }
         other => panic!("expected NotFound, got {other:?}"),
     }

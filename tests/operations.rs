@@ -152,7 +152,11 @@ async fn describe_spec_decodes_and_tolerates_new_fields_and_statuses() {
     answer_json(&server, 200, spec).await;
 
     let spec = client.describe_spec("abc").await.unwrap();
-    assert_eq!(spec.metadata.status, Some(SpecStatus::Unknown("quarantined".into())));
+    let status = spec.metadata.status.unwrap();
+    assert!(matches!(&status, SpecStatus::Unknown(value) if value.as_str() == "quarantined"), "{status:?}");
+    assert_eq!(status, SpecStatus::from("quarantined"), "the same text makes the same value");
+    assert_eq!(SpecStatus::from("available"), SpecStatus::Available, "a known text is never unknown");
+    assert_eq!(serde_json::to_value(&status).unwrap(), json!("quarantined"), "sent back as it came");
     assert_eq!(spec.scope, Some(SpecScope::Private));
     let request = only_request(&server).await;
     assert_eq!((request.method.as_str(), request.url.path()), ("GET", "/v1/apps/specs/abc"));
@@ -398,4 +402,54 @@ async fn answers_keep_their_empty_lists_when_serialized_and_requests_leave_unset
     // A PATCH that does not name the tenants must not clear them.
     let update: SpecUpdate = SpecUpdate::builder().featured(true).try_into().unwrap();
     assert_eq!(serde_json::to_value(&update).unwrap(), json!({"featured": true}));
+}
+
+#[tokio::test]
+async fn set_twins_take_options_where_a_caller_holds_one() {
+    let (server, client) = server_and_client().await;
+    answer_json(
+        &server,
+        200,
+        json!({"specs": [], "specCount": 0, "pageCount": 0, "pageNumber": 1, "pageSize": 5}),
+    )
+    .await;
+    let (held_name, held_title): (Option<String>, Option<String>) = (None, Some("Ch".into()));
+    client
+        .list_specs()
+        .set_featured(Some(false))
+        .set_name(held_name)
+        .set_title(held_title)
+        .set_page_size(Some(5))
+        .page(1)
+        .await
+        .unwrap();
+    let request = only_request(&server).await;
+    assert_eq!(request.url.query(), Some("featured=false&pageNumber=1&pageSize=5&title=Ch"));
+
+    let (server, client) = server_and_client().await;
+    answer_json(&server, 200, json!({"id": "s"})).await;
+    client
+        .create_spec(new_spec())
+        .set_featured(Some(true))
+        .set_scope(None)
+        .set_parameters(Some(parameters()))
+        .await
+        .unwrap();
+    let body = body_json(&only_request(&server).await);
+    assert_eq!((body["featured"].as_str(), &body["scope"]), (Some("true"), &serde_json::Value::Null));
+    assert_ne!(body["parameters"], "null");
+
+    // The generated builders have them too, added by the build script.
+    let (server, client) = server_and_client().await;
+    answer_json(&server, 200, spec_json("abc", "renamed")).await;
+    let held_status: Option<SpecStatus> = None;
+    let update = SpecUpdate::builder()
+        .metadata(SpecMetadataUpdate::builder().set_title(Some("T".into())).set_status(held_status))
+        .set_featured(None)
+        .set_scope(Some(SpecScope::Public));
+    client.update_spec_metadata("abc", update).await.unwrap();
+    assert_eq!(
+        body_json(&only_request(&server).await),
+        json!({"metadata": {"title": "T"}, "scope": "public"})
+    );
 }

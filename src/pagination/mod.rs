@@ -44,12 +44,30 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-/// The filters of one list operation, and how to fetch and read one page with them.
+/// The filters of one list operation, and how to fetch and read one page with them: what makes
+/// the four listings one [`Paginator`], so that code can be generic over them.
 ///
-/// Implemented by this crate's four queries only.
+/// Sealed: implemented by this crate's four queries only, so that new methods can be added to it
+/// without breaking anyone. Its methods are the pager's business; a program names the trait as a
+/// bound and [`Item`](ListQuery::Item) as the listing's item type:
+///
+/// ```no_run
+/// use futures::TryStreamExt;
+/// use peak_press_apps::{Client, ListQuery, Paginator};
+///
+/// /// How many items any of the four listings holds, counted across all its pages.
+/// async fn count<Q: ListQuery>(listing: Paginator<'_, Q>) -> peak_press_apps::Result<usize> {
+///     listing.items().try_fold(0, |n, _| async move { Ok(n + 1) }).await
+/// }
+///
+/// # async fn example(client: Client) -> peak_press_apps::Result<()> {
+/// let specs = count(client.list_specs()).await?;
+/// let deployments = count(client.list_deployments()).await?;
+/// # Ok(()) }
+/// ```
 pub trait ListQuery: sealed::Sealed + Clone + Send + Sync {
     /// What the listing yields.
-    type Item: Send;
+    type Item: serde::Serialize + std::fmt::Debug + Clone + Send;
 
     /// Fetches the body of page `page_number` with these filters.
     #[doc(hidden)]
@@ -257,12 +275,20 @@ impl<'c, Q: ListQuery + 'c> Paginator<'c, Q> {
     /// Items per page, from 1 to [`MAX_PAGE_SIZE`]. Unless set, [`page`](Self::page) and
     /// [`pages`](Self::pages) get the service's default of 25, and [`items`](Self::items) chooses
     /// the fewest round trips (see the [type documentation](Paginator)).
-    pub fn page_size(mut self, size: u64) -> Self {
-        if !(1..=MAX_PAGE_SIZE).contains(&size) {
+    pub fn page_size(self, size: u64) -> Self {
+        self.set_page_size(Some(size))
+    }
+
+    /// Like [`page_size`](Self::page_size), from an `Option`: `None` leaves the choice to the
+    /// listing.
+    pub fn set_page_size(mut self, size: Option<u64>) -> Self {
+        if let Some(size) = size
+            && !(1..=MAX_PAGE_SIZE).contains(&size)
+        {
             return self
                 .reject(Error::invalid(format!("page size {size} is not between 1 and {MAX_PAGE_SIZE}")));
         }
-        self.page_size = Some(size);
+        self.page_size = size;
         self
     }
 
