@@ -76,6 +76,9 @@ fn settings() -> GenerationSettings {
         // cap) the crate does not compile, rather than sending requests without `Authorization`.
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq");
+    if env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
+        settings.with_derive("::schemars::JsonSchema");
+    }
     for (schema, rust_type) in REPLACEMENTS {
         settings.with_replacement(schema, rust_type, std::iter::empty::<TypeImpl>());
     }

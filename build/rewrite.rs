@@ -7,6 +7,8 @@
 //!   serialized (`"tenants": []`), so that what a program or the CLI prints of an answer is what
 //!   the service sent; request types still leave an unset list out, so a PATCH does not clear it.
 //!
+//! - [`RawKeywords`]: identifiers that are keywords in edition 2024 are escaped.
+//!
 //! Each depends on the shape of typify's output, so [`all`] fails the build with a message naming
 //! the shape it expected when a rewrite finds nothing to change: an upgrade of progenitor that
 //! changes the shape is caught at once, not shipped as a silently different API.
@@ -39,7 +41,21 @@ pub fn all(file: &mut syn::File, answers_only: &HashSet<String>) -> Result<(), S
         "KeepEmpty",
         "fields of answer types with `#[serde(default, skip_serializing_if = \"...::is_empty\")]`",
     )?;
+    RawKeywords.visit_file_mut(file);
     Ok(())
+}
+
+/// Escapes the words that are keywords in this crate's edition but not in the one typify writes
+/// for: its `JsonSchema` impls (with the `schemars` feature) name `schemars::gen` and a `gen`
+/// argument.
+struct RawKeywords;
+
+impl VisitMut for RawKeywords {
+    fn visit_ident_mut(&mut self, ident: &mut syn::Ident) {
+        if ident == "gen" {
+            *ident = syn::Ident::new_raw("gen", ident.span());
+        }
+    }
 }
 
 fn expect(changed: usize, rewrite: &str, shape: &str) -> Result<(), String> {
@@ -324,6 +340,17 @@ mod tests {
         let code = rewritten();
         assert!(code.contains("parameters : Ok (Default :: default ())"), "{code}");
         assert!(!code.contains("no value supplied for parameters"), "{code}");
+    }
+
+    #[test]
+    fn keywords_of_the_crates_edition_are_escaped() {
+        let mut file: syn::File = syn::parse_str(&format!(
+            "{GENERATED} impl Answer {{ fn json_schema(gen: &mut ::schemars::gen::SchemaGenerator) {{}} }}"
+        ))
+        .unwrap();
+        all(&mut file, &HashSet::from(["Answer".to_owned()])).unwrap();
+        let code = file.to_token_stream().to_string();
+        assert!(code.contains("r#gen : & mut :: schemars :: r#gen :: SchemaGenerator"), "{code}");
     }
 
     #[test]

@@ -118,6 +118,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: RetryConfig,
     max_response_body: Option<u64>,
+    dry_run: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -133,6 +134,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("max_response_body", &self.max_response_body)
             .field("http", &self.http.as_ref().map(|_| "caller's reqwest::Client"))
+            .field("dry_run", &self.dry_run)
             .finish()
     }
 }
@@ -208,6 +210,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends nothing: every call stops at the last step before the network and fails with
+    /// [`Error::NotSent`], which carries the request as it would have gone out (every header
+    /// added, the token redacted, the body as encoded); see [`UnsentRequest`](crate::UnsentRequest).
+    /// Values refused before sending are still refused with [`Error::InvalidRequest`].
+    pub fn dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
+    }
+
     /// Takes the token and the stage from variables read through `lookup`, with the rules of
     /// [`Client::from_env`]. `lookup` returns a variable's value, or `None` when it is unset.
     ///
@@ -255,7 +266,8 @@ impl ClientBuilder {
                 .map_err(|e| Error::config(format!("cannot set up the HTTP client: {e}")))?,
         };
         let max_body = self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY);
-        let transport = Transport::new(authorization, user_agent, self.retry, self.call_timeout, max_body);
+        let transport =
+            Transport::new(authorization, user_agent, self.retry, self.call_timeout, max_body, self.dry_run);
         Ok(Client { api: generated::Client::new_with_client(&base_url, http, transport) })
     }
 }

@@ -13,7 +13,7 @@ use std::{fmt, time::Duration};
 
 use reqwest::StatusCode;
 
-use crate::{DeploymentStatus, types::Deployment};
+use crate::{DeploymentStatus, UnsentRequest, types::Deployment};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -266,6 +266,13 @@ pub enum Error {
         /// Which value, and the rule it breaks.
         message: String,
     },
+    /// A client built with [`ClientBuilder::dry_run`](crate::ClientBuilder::dry_run) stopped the
+    /// request before the network, as it should: here is what it would have sent.
+    #[error("dry run: {} {} was not sent", request.method, request.url)]
+    NotSent {
+        /// The request as it would have gone out, token redacted.
+        request: Box<UnsentRequest>,
+    },
     /// The client could not be configured: a variable or setting is missing or invalid.
     #[error("invalid configuration: {message}")]
     Config {
@@ -319,7 +326,7 @@ impl Error {
             | Self::ResponseTooLarge { .. }
             | Self::Decode { .. }
             | Self::Pagination { .. } => ErrorKind::Server,
-            Self::InvalidRequest { .. } | Self::Config { .. } => ErrorKind::Client,
+            Self::InvalidRequest { .. } | Self::Config { .. } | Self::NotSent { .. } => ErrorKind::Client,
             Self::DeploymentFailed { .. } | Self::WaitTimedOut { .. } => ErrorKind::Wait,
             Self::RetriesExhausted { last, .. } | Self::RetryAfterTooLong { last, .. } => last.kind(),
             other => match other.status().map(|s| s.as_u16()) {

@@ -88,6 +88,7 @@
 mod client;
 mod config;
 mod deployments;
+mod dry_run;
 mod error;
 mod generated;
 mod model;
@@ -106,6 +107,7 @@ pub use client::{
 };
 pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
 pub use deployments::{ListDeploymentRevisions, ListDeployments};
+pub use dry_run::UnsentRequest;
 pub use error::{Error, ErrorKind, Result, ServiceError, TimeLimit};
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus, UnknownValue};
 pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, ListQuery, MAX_PAGE_SIZE, Page, Paginator};

@@ -17,7 +17,7 @@ use reqwest::{
 use tracing::{Instrument, field};
 
 use crate::{
-    Error, Result,
+    Error, Result, UnsentRequest,
     error::TimeLimit,
     generated,
     redact::Redactor,
@@ -35,6 +35,8 @@ pub struct Transport {
     call_timeout: Option<Duration>,
     max_response_body: u64,
     redactor: Redactor,
+    /// Whether requests stop before the network; see [`ClientBuilder::dry_run`](crate::ClientBuilder::dry_run).
+    dry_run: bool,
 }
 
 impl Transport {
@@ -45,10 +47,11 @@ impl Transport {
         retry: RetryConfig,
         call_timeout: Option<Duration>,
         max_response_body: u64,
+        dry_run: bool,
     ) -> Self {
         let budget = Budget::new(retry.budget_capacity());
         let redactor = Redactor::new(authorization.to_str().unwrap_or_default());
-        Self { authorization, user_agent, retry, budget, call_timeout, max_response_body, redactor }
+        Self { authorization, user_agent, retry, budget, call_timeout, max_response_body, redactor, dry_run }
     }
 }
 
@@ -60,6 +63,7 @@ impl fmt::Debug for Transport {
             .field("retry", &self.retry)
             .field("call_timeout", &self.call_timeout)
             .field("max_response_body", &self.max_response_body)
+            .field("dry_run", &self.dry_run)
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +75,8 @@ struct Attempt {
     method: Option<Method>,
     status: Option<StatusCode>,
     retry_after: Option<HeaderValue>,
+    /// The request a dry run stopped.
+    unsent: Option<UnsentRequest>,
 }
 
 tokio::task_local! {
@@ -91,6 +97,11 @@ impl ClientHooks<Transport> for generated::Client {
         // Outside `call` there is no attempt to note; that is fine.
         let _ = ATTEMPT.try_with(|attempt| attempt.borrow_mut().method = Some(method));
         tracing::Span::current().record("operation", info.operation_id);
+        if transport.dry_run {
+            let unsent = UnsentRequest::of(request);
+            let _ = ATTEMPT.try_with(|attempt| attempt.borrow_mut().unsent = Some(unsent));
+            return Err(progenitor_client::Error::Custom("dry run: not sent".to_owned()));
+        }
         Ok(())
     }
 
@@ -188,12 +199,13 @@ where
                 (result, ATTEMPT.with(RefCell::take))
             })
             .await;
-        let error = match result {
-            Ok(value) => {
+        let error = match (result, seen.unsent) {
+            (_, Some(request)) => return Err(Error::NotSent { request: Box::new(request) }),
+            (Ok(value), None) => {
                 transport.budget.refund();
                 return Ok(value.into_inner());
             }
-            Err(error) => map_error(error, seen.status, &transport.redactor).await,
+            (Err(error), None) => map_error(error, seen.status, &transport.redactor).await,
         };
         if maybe_carried_out
             && error.is_not_found()
