@@ -1,21 +1,23 @@
-//! The command tree and its flags: the same commands, positional arguments and option names as
-//! the official `peak apps`, so that a script can swap one for the other.
+//! The global flags and the argument groups that several commands share. Each command group's
+//! own commands and flags are in its file under `commands/`; together they are the same command
+//! tree, positional arguments and option names as the official `peak apps`, so that a script can
+//! swap one for the other.
 
-use std::{path::PathBuf, time::Duration};
+use std::{marker::PhantomData, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{
+    commands::{deployments::Deployments, specs::Specs},
+    failure::exit_codes_help,
+};
 
 /// A drop-in for `peak apps`: app specs, releases, deployments and revisions on Peak's Press API.
 ///
 /// The token is read from PEAK_AUTH_TOKEN (or API_KEY) and the stage from PEAK__STAGE (or STAGE),
 /// as the official CLI reads them.
 #[derive(Debug, Parser)]
-#[command(
-    name = "press-apps",
-    version,
-    after_help = "Exit codes: 0 success, 1 other, 2 usage or a bad input file, 3 not found, 4 conflict, \
-                  5 authentication, 6 service or network, 7 a deployment waited on failed or timed out."
-)]
+#[command(name = "press-apps", version, after_help = exit_codes_help())]
 pub struct Cli {
     /// Send requests to this URL instead of the stage's (an emulator or a proxy).
     #[arg(long, global = true, env = "PRESS_APPS_BASE_URL", value_name = "URL")]
@@ -54,7 +56,8 @@ pub enum Command {
     /// App deployments and their revisions.
     #[command(subcommand)]
     Deployments(Deployments),
-    /// Prints the JSON Schema of a command's input file, for editors (`schema specs create`).
+    /// Prints the JSON Schema of a command's input file, for editors (`schema specs create`);
+    /// the same as that command's `--schema`.
     Schema {
         /// `specs` or `deployments`.
         group: String,
@@ -68,166 +71,27 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Specs {
-    /// Creates an app spec with its first release.
-    Create {
-        #[command(flatten)]
-        file: InputFile,
-        /// A markdown or text file: the spec's description.
-        #[arg(short = 'd', long)]
-        desc_file: Option<PathBuf>,
-        /// A markdown or text file: the release notes.
-        #[arg(short = 'n', long)]
-        release_notes_file: Option<PathBuf>,
-    },
-    /// Lists app specs.
-    List {
-        #[command(flatten)]
-        listing: Listing,
-        #[command(flatten)]
-        filters: Filters,
-        /// Only titles starting with this.
-        #[arg(long)]
-        title: Option<String>,
-        /// Only these scopes (comma-separated).
-        #[arg(long)]
-        scope: Option<String>,
-        /// Only featured specs (or, with `--featured false`, only the others).
-        #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-        featured: Option<bool>,
-    },
-    /// Describes an app spec.
-    Describe { spec_id: String },
-    /// Updates an app spec's metadata, featured flag, scope or tenants.
-    UpdateMetadata {
-        #[arg(required_unless_present = "generate")]
-        spec_id: Option<String>,
-        #[command(flatten)]
-        file: InputFile,
-        /// A markdown or text file: the spec's description.
-        #[arg(short = 'd', long)]
-        desc_file: Option<PathBuf>,
-    },
-    /// Deletes an app spec.
-    Delete { spec_id: String },
-    /// Publishes a new release of an app spec.
-    CreateRelease {
-        #[arg(required_unless_present = "generate")]
-        spec_id: Option<String>,
-        #[command(flatten)]
-        file: InputFile,
-        /// A markdown or text file: the release notes.
-        #[arg(short = 'n', long)]
-        release_notes_file: Option<PathBuf>,
-    },
-    /// Describes one release of an app spec.
-    DescribeRelease {
-        #[arg(long)]
-        spec_id: String,
-        #[arg(long)]
-        version: String,
-    },
-    /// Lists the releases of an app spec.
-    ListReleases {
-        #[arg(long)]
-        spec_id: String,
-        #[command(flatten)]
-        listing: Listing,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Deployments {
-    /// Deploys a release of an app spec.
-    Create {
-        #[command(flatten)]
-        file: InputFile,
-        /// A markdown or text file: the deployment's description.
-        #[arg(short = 'd', long)]
-        desc_file: Option<PathBuf>,
-        /// A markdown or text file: the revision notes.
-        #[arg(short = 'n', long)]
-        revision_notes_file: Option<PathBuf>,
-        #[command(flatten)]
-        wait: Wait,
-    },
-    /// Lists app deployments.
-    List {
-        #[command(flatten)]
-        listing: Listing,
-        #[command(flatten)]
-        filters: Filters,
-    },
-    /// Describes an app deployment.
-    Describe { deployment_id: String },
-    /// Updates an app deployment's metadata.
-    UpdateMetadata {
-        #[arg(required_unless_present = "generate")]
-        deployment_id: Option<String>,
-        #[command(flatten)]
-        file: InputFile,
-        /// A markdown or text file: the deployment's description.
-        #[arg(short = 'd', long)]
-        desc_file: Option<PathBuf>,
-    },
-    /// Deletes an app deployment.
-    Delete {
-        deployment_id: String,
-        #[command(flatten)]
-        wait: Wait,
-    },
-    /// Deploys the latest revision of a failed or warning deployment again.
-    Redeploy {
-        deployment_id: String,
-        #[command(flatten)]
-        wait: Wait,
-    },
-    /// Creates a revision of an app deployment.
-    CreateRevision {
-        #[arg(required_unless_present = "generate")]
-        deployment_id: Option<String>,
-        #[command(flatten)]
-        file: InputFile,
-        /// A markdown or text file: the revision notes.
-        #[arg(short = 'n', long)]
-        revision_notes_file: Option<PathBuf>,
-        #[command(flatten)]
-        wait: Wait,
-    },
-    /// Describes one revision of an app deployment.
-    DescribeRevision {
-        #[arg(long)]
-        deployment_id: String,
-        #[arg(long)]
-        revision: u64,
-    },
-    /// Lists the revisions of an app deployment.
-    ListRevisions {
-        deployment_id: String,
-        #[command(flatten)]
-        listing: Listing,
-        /// Only these statuses (comma-separated).
-        #[arg(long)]
-        status: Option<String>,
-    },
-}
-
-/// An input file and the variables of its template.
+/// An input file of type `T` and the variables of its template; or, instead, `T`'s sample or
+/// schema.
 #[derive(Debug, Args)]
-pub struct InputFile {
+pub struct InputFile<T: Send + Sync + 'static> {
     /// A YAML file, or a Jinja template of one.
-    #[arg(required_unless_present = "generate")]
+    #[arg(required_unless_present_any = ["generate", "schema"])]
     pub file: Option<PathBuf>,
     /// Print a sample input file for this command, and nothing else.
     #[arg(long)]
     pub generate: bool,
+    /// Print the JSON Schema of this command's input file, and nothing else.
+    #[arg(long, conflicts_with = "generate")]
+    pub schema: bool,
     /// A YAML map of template variables.
     #[arg(short = 'v', long)]
     pub params_file: Option<PathBuf>,
     /// A template variable as key=value (repeatable; wins over the params file).
     #[arg(short = 'p', long = "params", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
+    #[arg(skip)]
+    pub kind: PhantomData<T>,
 }
 
 /// Paging of a list; one page unless `--all`.
@@ -239,23 +103,12 @@ pub struct Listing {
     /// The page to print, from 1.
     #[arg(long, conflicts_with = "all")]
     pub page_number: Option<u64>,
-    /// Sort keys, comma-separated: field, field:asc or field:desc.
-    #[arg(long)]
-    pub sort: Option<String>,
+    /// Sort keys (repeatable or comma-separated): field, field:asc or field:desc.
+    #[arg(long, value_delimiter = ',', value_parser = non_empty)]
+    pub sort: Vec<String>,
     /// Every item on every page: JSON lines, YAML documents or one table.
     #[arg(long)]
     pub all: bool,
-}
-
-/// The filters that the specs and deployments listings share.
-#[derive(Debug, Args)]
-pub struct Filters {
-    /// Only these statuses (comma-separated).
-    #[arg(long)]
-    pub status: Option<String>,
-    /// Only names starting with this.
-    #[arg(long)]
-    pub name: Option<String>,
 }
 
 /// Waiting for a deployment to settle after the call.
@@ -264,20 +117,22 @@ pub struct Wait {
     /// Wait until the deployment is deployed (or gone, after a delete); fails if it fails.
     #[arg(long)]
     pub wait: bool,
-    /// How long to wait, such as 90s or 15m.
-    #[arg(long, value_parser = parse_duration, default_value = "15m", requires = "wait")]
+    /// How long to wait, such as 90s, 15m or 1h30m.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "15m", requires = "wait")]
     pub timeout: Duration,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration such as 90s or 15m"))?;
-    match unit {
-        "" | "s" => Ok(Duration::from_secs(number)),
-        "ms" => Ok(Duration::from_millis(number)),
-        "m" => Ok(Duration::from_secs(number * 60)),
-        "h" => Ok(Duration::from_secs(number * 3600)),
-        _ => Err(format!("{text:?} is not a duration such as 90s or 15m")),
+/// A list option's value with its spaces trimmed, as `--status "deployed, failed"` means it;
+/// for the open enums of statuses and scopes, which take any text the service may know.
+pub fn open<T: for<'a> From<&'a str>>(text: &str) -> Result<T, String> {
+    non_empty(text).map(|text| T::from(text.as_str()))
+}
+
+/// A list option's value with its spaces trimmed; an empty one is refused.
+pub fn non_empty(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("an empty value: give one, or several separated by commas".to_owned()),
+        trimmed => Ok(trimmed.to_owned()),
     }
 }
 

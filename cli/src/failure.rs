@@ -1,11 +1,11 @@
-//! What a failed command prints and the exit code it ends with: one or two lines on stderr,
-//! never a traceback, and a code per kind of failure that scripts can test.
+//! What a failed command prints and the exit code it ends with: one line on stderr, never a
+//! traceback, and a code per kind of failure that scripts can test.
 
 use std::process::ExitCode;
 
-use peak_press_apps::{Error, ErrorKind};
+use peak_press_apps::{Error, ErrorKind, UnsentRequest};
 
-/// The exit codes, by kind of failure (documented in the README and `--help`).
+/// The exit codes, by kind of failure: `--help` and the README list this table.
 pub mod code {
     /// Anything not listed below.
     pub const OTHER: u8 = 1;
@@ -23,29 +23,59 @@ pub mod code {
     pub const WAIT: u8 = 7;
 }
 
+/// Every exit code with what it means, in order.
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "success"),
+    (code::OTHER, "other"),
+    (code::USAGE, "usage or a bad input file"),
+    (code::NOT_FOUND, "not found"),
+    (code::CONFLICT, "conflict"),
+    (code::AUTH, "authentication"),
+    (code::SERVICE, "service or network"),
+    (code::WAIT, "a deployment waited on failed or timed out"),
+];
+
+/// The table as one sentence, for `--help`.
+pub fn exit_codes_help() -> String {
+    let codes: Vec<String> = EXIT_CODES.iter().map(|(code, meaning)| format!("{code} {meaning}")).collect();
+    format!("Exit codes: {}.", codes.join(", "))
+}
+
 /// A failure to report.
 #[derive(Debug)]
 pub struct Failure {
     message: String,
     code: u8,
+    /// What a dry run stopped: not a failure, but the command's output.
+    unsent: Option<Box<UnsentRequest>>,
 }
 
 impl Failure {
+    /// Bad usage or a bad input file.
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: code::USAGE }
+        Self { message: message.into(), code: code::USAGE, unsent: None }
     }
 
-    pub fn bad_file(message: impl Into<String>) -> Self {
-        Self::usage(message)
+    /// stdout was closed by its reader (`press-apps specs list | head -1`): the command ends
+    /// quietly and successfully, as a filter's input should.
+    pub fn closed_pipe() -> Self {
+        Self { message: String::new(), code: 0, unsent: None }
+    }
+
+    /// The request a dry run stopped, if this is one.
+    pub fn take_unsent(&mut self) -> Option<Box<UnsentRequest>> {
+        self.unsent.take()
     }
 
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.code)
     }
 
-    /// Prints the failure on stderr.
+    /// Prints the failure on stderr, if there is anything to say.
     pub fn report(&self) {
-        eprintln!("press-apps: {}", self.message);
+        if !self.message.is_empty() {
+            eprintln!("press-apps: {}", self.message);
+        }
     }
 }
 
@@ -67,6 +97,11 @@ impl From<Error> for Failure {
         };
         // The error's Display already holds the status, the service's message and the request
         // id, on one line, with the token scrubbed out.
-        Self { message: error.to_string(), code }
+        let message = error.to_string();
+        let unsent = match error {
+            Error::NotSent { request } => Some(request),
+            _ => None,
+        };
+        Self { message, code, unsent }
     }
 }

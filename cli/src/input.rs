@@ -1,8 +1,10 @@
 //! Input files as the official CLI reads them: a YAML file or a Jinja template of one, with
-//! variables from `-v` and `-p` and the environment as `os_env`, `{% include %}` relative to the
-//! including file, and camelCase or snake_case top-level keys. Unlike the official CLI, an
-//! undefined variable, a circular include or a key that nothing reads is an error that names the
-//! file, the line and the key.
+//! variables from `-v` and `-p` and the environment as `os_env`, and `{% include %}` relative to
+//! the including file. Unlike the official CLI, an undefined variable, a circular include or a key
+//! that nothing reads is an error that names the file, the line and the key.
+//!
+//! Each kind of file is one Rust type ([`FileKind`]): what it parses into, its sample for
+//! `--generate`, and its JSON Schema for `--schema`, derived from the type with schemars.
 
 use std::{
     collections::BTreeMap,
@@ -10,47 +12,115 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use schemars::{
+    JsonSchema,
+    r#gen::SchemaSettings,
+    schema::{RootSchema, Schema, SchemaObject},
+    visit::{Visitor, visit_schema_object},
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{args::InputFile, failure::Failure};
+use crate::{args::InputFile, failure::Failure, output::Printer};
 
 /// The deepest chain of includes followed.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
-/// Reads `input` into `T`: includes, then the template, then YAML. `body_schema` names the
-/// document's schema of the file's `body`, for suggestions.
-pub fn load<T: DeserializeOwned>(
-    input: &InputFile,
-    top_keys: &[&str],
-    body_schema: &str,
-) -> Result<T, Failure> {
-    let file = input.file.as_deref().ok_or_else(|| Failure::usage("no input file was given"))?;
-    let shown = file.display().to_string();
-    let text = expand(file, &mut Vec::new())?;
-    let rendered = render(&shown, &text, variables(input)?)?;
-    let rendered = snake_case_top_level(&rendered);
-    let mut unknown = Vec::new();
-    let deserializer = serde_yaml::Deserializer::from_str(&rendered);
-    // serde_ignored marks a step into an `Option` with `?`, which is no key of the file.
-    let parsed = serde_ignored::deserialize(deserializer, |path| {
-        unknown.push(path.to_string().split('.').filter(|part| *part != "?").collect::<Vec<_>>().join("."))
-    });
-    // A misspelt key is reported before what it leaves missing: it is the likelier cause.
-    match (parsed, unknown.first()) {
-        (_, Some(path)) => {
-            let mut message = format!("{shown}: unknown key `{path}`");
-            if let Some(suggestion) = suggest(path, top_keys, body_schema) {
-                let _ = write!(message, "; did you mean `{suggestion}`?");
-            }
-            if let Some((line, column)) = place_of(&rendered, path) {
-                let _ = write!(message, " (line {line}, column {column})");
-            }
-            Err(Failure::bad_file(message))
+/// A kind of input file: the type it parses into, which also gives its JSON Schema.
+pub trait FileKind: DeserializeOwned + JsonSchema + Send + Sync + 'static {
+    /// What `--generate` prints: a sample that runs as it is.
+    const SAMPLE: &'static str;
+}
+
+impl<T: FileKind> InputFile<T> {
+    /// The file, parsed; or `None` once the sample or the schema asked for instead was printed.
+    pub fn load(&self, printer: &mut Printer) -> Result<Option<T>, Failure> {
+        if self.generate {
+            printer.text(T::SAMPLE)?;
+            return Ok(None);
         }
-        (Ok(value), None) => Ok(value),
-        // serde_yaml says where: "body.release: invalid type: ... at line 5 column 12".
-        (Err(error), None) => Err(Failure::bad_file(format!("{shown}: {error}"))),
+        if self.schema {
+            printer.value(&schema::<T>())?;
+            return Ok(None);
+        }
+        self.parse().map(Some)
+    }
+
+    /// Reads the file into `T`: includes, then the template, then YAML.
+    fn parse(&self) -> Result<T, Failure> {
+        let file = self.file.as_deref().ok_or_else(|| Failure::usage("no input file was given"))?;
+        let shown = file.display().to_string();
+        let text = expand(file, &mut Vec::new())?;
+        let rendered = render(&shown, &text, self.variables()?)?;
+        let mut unknown = Vec::new();
+        let deserializer = yaml_serde::Deserializer::from_str(&rendered);
+        // serde_ignored marks a step into an `Option` with `?`, which is no key of the file.
+        let parsed = serde_ignored::deserialize(deserializer, |path| {
+            unknown
+                .push(path.to_string().split('.').filter(|part| *part != "?").collect::<Vec<_>>().join("."))
+        });
+        // A misspelt key is reported before what it leaves missing: it is the likelier cause.
+        match (parsed, unknown.first()) {
+            (_, Some(path)) => {
+                let mut message = format!("{shown}: unknown key `{path}`");
+                if let Some(suggestion) =
+                    suggest(&serde_json::to_value(schema::<T>()).unwrap_or_default(), path)
+                {
+                    let _ = write!(message, "; did you mean `{suggestion}`?");
+                }
+                if let Some((line, column)) = place_of(&rendered, path) {
+                    let _ = write!(message, " (line {line}, column {column})");
+                }
+                Err(Failure::usage(message))
+            }
+            (Ok(value), None) => Ok(value),
+            // The YAML library says where: "body.release: invalid type: ... at line 5 column 12".
+            (Err(error), None) => Err(Failure::usage(format!("{shown}: {error}"))),
+        }
+    }
+
+    /// The template's variables: the params file, then `-p` pairs over it, and `os_env`.
+    fn variables(&self) -> Result<BTreeMap<String, Value>, Failure> {
+        let mut variables = BTreeMap::new();
+        if let Some(path) = &self.params_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| Failure::usage(format!("cannot read {}: {error}", path.display())))?;
+            let map: BTreeMap<String, Value> = yaml_serde::from_str(&text).map_err(|error| {
+                Failure::usage(format!("{}: not a YAML map of variables: {error}", path.display()))
+            })?;
+            variables.extend(map);
+        }
+        for pair in &self.params {
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| Failure::usage(format!("-p {pair:?}: expected KEY=VALUE")))?;
+            variables.insert(key.trim().to_owned(), Value::String(value.to_owned()));
+        }
+        let environment: serde_json::Map<String, Value> =
+            std::env::vars().map(|(k, v)| (k, Value::String(v))).collect();
+        variables.insert("os_env".to_owned(), Value::Object(environment));
+        Ok(variables)
+    }
+}
+
+/// The JSON Schema (draft 7) of a kind of file. Objects allow no key their type does not name,
+/// as `press-apps` itself refuses unknown keys.
+pub fn schema<T: JsonSchema>() -> RootSchema {
+    SchemaSettings::draft07().with_visitor(NoUnknownKeys).into_generator().into_root_schema_for::<T>()
+}
+
+#[derive(Debug, Clone)]
+struct NoUnknownKeys;
+
+impl Visitor for NoUnknownKeys {
+    fn visit_schema_object(&mut self, schema: &mut SchemaObject) {
+        if let Some(object) = schema.object.as_mut()
+            && !object.properties.is_empty()
+            && object.additional_properties.is_none()
+        {
+            object.additional_properties = Some(Box::new(Schema::Bool(false)));
+        }
+        visit_schema_object(self, schema);
     }
 }
 
@@ -61,16 +131,16 @@ fn expand(file: &Path, chain: &mut Vec<PathBuf>) -> Result<String, Failure> {
     let canonical = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
     if chain.contains(&canonical) {
         let circle: Vec<String> = chain.iter().chain([&canonical]).map(|p| p.display().to_string()).collect();
-        return Err(Failure::bad_file(format!("circular include: {}", circle.join(" -> "))));
+        return Err(Failure::usage(format!("circular include: {}", circle.join(" -> "))));
     }
     if chain.len() >= MAX_INCLUDE_DEPTH {
-        return Err(Failure::bad_file(format!(
+        return Err(Failure::usage(format!(
             "{}: includes nest deeper than {MAX_INCLUDE_DEPTH}",
             file.display()
         )));
     }
     let text = std::fs::read_to_string(file)
-        .map_err(|error| Failure::bad_file(format!("cannot read {}: {error}", file.display())))?;
+        .map_err(|error| Failure::usage(format!("cannot read {}: {error}", file.display())))?;
     chain.push(canonical);
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
@@ -102,28 +172,6 @@ fn include_target(line: &str) -> Option<&str> {
     inner.strip_prefix(quote)?.strip_suffix(quote)
 }
 
-/// The template's variables: the params file, then `-p` pairs over it, and `os_env`.
-fn variables(input: &InputFile) -> Result<BTreeMap<String, Value>, Failure> {
-    let mut variables = BTreeMap::new();
-    if let Some(path) = &input.params_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| Failure::bad_file(format!("cannot read {}: {error}", path.display())))?;
-        let map: BTreeMap<String, Value> = serde_yaml::from_str(&text).map_err(|error| {
-            Failure::bad_file(format!("{}: not a YAML map of variables: {error}", path.display()))
-        })?;
-        variables.extend(map);
-    }
-    for pair in &input.params {
-        let (key, value) =
-            pair.split_once('=').ok_or_else(|| Failure::usage(format!("-p {pair:?}: expected KEY=VALUE")))?;
-        variables.insert(key.trim().to_owned(), Value::String(value.to_owned()));
-    }
-    let environment: serde_json::Map<String, Value> =
-        std::env::vars().map(|(k, v)| (k, Value::String(v))).collect();
-    variables.insert("os_env".to_owned(), Value::Object(environment));
-    Ok(variables)
-}
-
 /// Renders the template; an undefined variable is an error with its line.
 fn render(shown: &str, text: &str, variables: BTreeMap<String, Value>) -> Result<String, Failure> {
     let mut environment = minijinja::Environment::new();
@@ -138,37 +186,8 @@ fn render(shown: &str, text: &str, variables: BTreeMap<String, Value>) -> Result
             .map(|code| format!(" `{code}`"))
             .unwrap_or_default();
         let detail = error.detail().map(|d| format!(" ({d})")).unwrap_or_default();
-        Failure::bad_file(format!("{shown}{line}: {}{what}{detail}", error.kind()))
+        Failure::usage(format!("{shown}{line}: {}{what}{detail}", error.kind()))
     })
-}
-
-/// The text with its top-level keys in snake_case (`appParameters:` becomes `app_parameters:`),
-/// as the official CLI converts them. Nested keys are the API's and stay as written.
-fn snake_case_top_level(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        let is_top_key = line.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && line
-                .split_once(':')
-                .is_some_and(|(key, _)| key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        if is_top_key {
-            let (key, rest) = line.split_once(':').expect("checked above");
-            for c in key.chars() {
-                if c.is_ascii_uppercase() {
-                    out.push('_');
-                    out.push(c.to_ascii_lowercase());
-                } else {
-                    out.push(c);
-                }
-            }
-            out.push(':');
-            out.push_str(rest);
-        } else {
-            out.push_str(line);
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// The line and column where the last key of `path` first appears, counted from 1.
@@ -180,42 +199,40 @@ fn place_of(text: &str, path: &str) -> Option<(usize, usize)> {
     })
 }
 
-/// The known key closest to the last key of `path`: from `top_keys` at the top level, from the
-/// document's schema of the body below it.
-fn suggest(path: &str, top_keys: &[&str], body_schema: &str) -> Option<String> {
+/// The known key closest to the last key of `path`, from the properties of the object that
+/// `schema` (a file's JSON Schema) gives at that place.
+fn suggest(schema: &Value, path: &str) -> Option<String> {
     let parts: Vec<&str> = path.split('.').filter(|part| part.parse::<usize>().is_err()).collect();
     let (last, parents) = parts.split_last()?;
-    let known: Vec<String> = match parents {
-        [] => top_keys.iter().map(|k| k.to_string()).collect(),
-        [first, rest @ ..] if *first == "body" => properties_at(body_schema, rest)?,
-        _ => return None,
-    };
-    known
-        .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(last, &candidate), candidate))
+    let definitions = &schema["definitions"];
+    let mut current = resolve(definitions, schema);
+    for key in parents {
+        current = resolve(definitions, current.get("properties")?.get(*key)?);
+    }
+    current
+        .get("properties")?
+        .as_object()?
+        .keys()
+        .map(|candidate| (strsim::jaro_winkler(last, candidate), candidate))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate)
+        .map(|(_, candidate)| candidate.clone())
 }
 
-/// The property names of the schema reached from `schema` through `path`.
-fn properties_at(schema: &str, path: &[&str]) -> Option<Vec<String>> {
-    let schemas = &crate::schema::components().ok()?;
-    let mut current = resolve(schemas, &schemas[schema]);
-    for key in path {
-        current = resolve(schemas, current.get("properties")?.get(*key)?);
-    }
-    Some(current.get("properties")?.as_object()?.keys().cloned().collect())
-}
-
-/// A schema with `$ref`, array `items` and one-of choices followed to an object's schema.
-fn resolve<'d>(schemas: &'d Value, mut schema: &'d Value) -> &'d Value {
+/// A schema with `$ref`s, array `items` and `allOf`/`anyOf`/`oneOf` choices followed to the
+/// first schema that names properties.
+fn resolve<'d>(definitions: &'d Value, mut schema: &'d Value) -> &'d Value {
     for _ in 0..8 {
+        if schema.get("properties").is_some() {
+            break;
+        }
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            schema = &schemas[reference.rsplit('/').next().unwrap_or_default()];
+            schema = &definitions[reference.rsplit('/').next().unwrap_or_default()];
         } else if let Some(items) = schema.get("items") {
             schema = items;
-        } else if let Some(choice) = schema.get("oneOf").and_then(|c| c.get(0)) {
+        } else if let Some(choice) = ["allOf", "anyOf", "oneOf"].iter().find_map(|key| {
+            schema.get(*key)?.as_array()?.iter().find(|c| c.get("type") != Some(&"null".into()))
+        }) {
             schema = choice;
         } else {
             break;
@@ -231,5 +248,5 @@ pub fn text_file(path: &Path) -> Result<String, Failure> {
         return Err(Failure::usage(format!("{}: only .md and .txt files are accepted", path.display())));
     }
     std::fs::read_to_string(path)
-        .map_err(|error| Failure::bad_file(format!("cannot read {}: {error}", path.display())))
+        .map_err(|error| Failure::usage(format!("cannot read {}: {error}", path.display())))
 }

@@ -1,18 +1,13 @@
 //! `press-apps`: a drop-in for the official `peak apps` commands, written over the
 //! peak-press-apps client. The same commands, options and input files; JSON, YAML or a table on
-//! stdout; one line on stderr and an exit code by kind when something fails.
-//!
-//! Exit codes: 0 success, 1 other, 2 usage or a bad input file, 3 not found, 4 conflict,
-//! 5 authentication, 6 service or network, 7 a deployment waited on failed or timed out.
+//! stdout; one line on stderr and an exit code by kind when something fails (the table is in
+//! `failure.rs`).
 
 mod args;
 mod commands;
-mod dry_run;
 mod failure;
 mod input;
 mod output;
-mod samples;
-mod schema;
 
 use std::process::ExitCode;
 

@@ -14,39 +14,6 @@ use crate::{args::Output, failure::Failure};
 /// The columns of a list's table: a header and the item's field (a JSON pointer).
 pub type Columns = &'static [(&'static str, &'static str)];
 
-pub const SPEC_COLUMNS: Columns = &[
-    ("ID", "/id"),
-    ("NAME", "/metadata/name"),
-    ("TITLE", "/metadata/title"),
-    ("STATUS", "/metadata/status"),
-    ("SCOPE", "/scope"),
-    ("FEATURED", "/featured"),
-    ("LATEST RELEASE", "/latestRelease/version"),
-    ("CREATED AT", "/metadata/createdAt"),
-];
-pub const RELEASE_COLUMNS: Columns = &[
-    ("ID", "/id"),
-    ("VERSION", "/version"),
-    ("NOTES", "/notes"),
-    ("CREATED BY", "/createdBy"),
-    ("CREATED AT", "/createdAt"),
-];
-pub const DEPLOYMENT_COLUMNS: Columns = &[
-    ("ID", "/id"),
-    ("NAME", "/metadata/name"),
-    ("TITLE", "/metadata/title"),
-    ("STATUS", "/metadata/status"),
-    ("REVISION", "/latestRevision/revision"),
-    ("CREATED AT", "/metadata/createdAt"),
-];
-pub const REVISION_COLUMNS: Columns = &[
-    ("REVISION", "/revision"),
-    ("STATUS", "/status"),
-    ("NOTES", "/notes"),
-    ("CREATED BY", "/createdBy"),
-    ("CREATED AT", "/createdAt"),
-];
-
 /// Where printed output goes, and how.
 pub struct Printer {
     format: Output,
@@ -136,7 +103,7 @@ impl Printer {
             self.line("---")?;
         }
         self.documents += 1;
-        let text = serde_yaml::to_string(value).map_err(|e| Failure::usage(e.to_string()))?;
+        let text = yaml_serde::to_string(value).map_err(|e| Failure::usage(e.to_string()))?;
         self.write(text.as_bytes())
     }
 
@@ -158,7 +125,7 @@ impl Printer {
 /// error is reported.
 fn closed_pipe(error: io::Error) -> Failure {
     if error.kind() == io::ErrorKind::BrokenPipe {
-        std::process::exit(0);
+        return Failure::closed_pipe();
     }
     Failure::usage(format!("cannot write the output: {error}"))
 }

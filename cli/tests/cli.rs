@@ -98,7 +98,7 @@ fn create_specs(emulator: &Emulator, dir: &Path, prefix: &str, count: usize) -> 
 }
 
 /// A spec template: its name from a variable, its owner from the environment, its tags from an
-/// included file at the metadata's indentation, top-level keys in camelCase.
+/// included file at the metadata's indentation.
 const SPEC: &str = r#"body:
   version: 1
   kind: app
@@ -178,7 +178,7 @@ async fn the_lifecycle_through_every_command() {
         run(&["specs", "list", "--status", "available,unavailable", "--sort", "name:asc,title"]).ok().json();
     assert_eq!((list["specCount"].as_u64(), list["pageNumber"].as_u64()), (Some(1), Some(1)));
     assert_eq!(list["specs"][0]["id"], spec_id.as_str());
-    let yaml: Value = serde_yaml::from_str(&run(&["specs", "list", "-o", "yaml"]).ok().stdout).unwrap();
+    let yaml: Value = yaml_serde::from_str(&run(&["specs", "list", "-o", "yaml"]).ok().stdout).unwrap();
     assert_eq!(yaml["specs"][0]["metadata"]["name"], "churn");
     let table = run(&["specs", "list", "-o", "table"]).ok().stdout;
     let lines: Vec<&str> = table.lines().collect();
@@ -387,6 +387,10 @@ async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
         help.contains("Exit codes: 0 success") && help.contains("7 a deployment waited on failed"),
         "{help}"
     );
+    // The README lists the same codes as --help, which prints the one table in the code.
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let codes = help.lines().find(|line| line.starts_with("Exit codes:")).unwrap();
+    assert!(words(include_str!("../../README.md")).contains(&words(codes)), "README.md lacks: {codes}");
     for shell in ["bash", "zsh", "fish"] {
         let script = press_apps(&emulator, &dir, &["completions", shell]).ok().stdout;
         assert!(script.contains("create-revision") && script.contains("press-apps"), "{shell}");
@@ -455,6 +459,19 @@ async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
         press_apps(&emulator, &dir, &["deployments", "delete", "some-id", "--dry-run", "--wait"]).ok().json();
     assert_eq!((delete["method"].as_str(), delete["body"].is_null()), (Some("DELETE"), true));
     assert!(emulator.requests().is_empty());
+    // It sends nothing, so it needs no token.
+    let tokenless = command(emulator.base_url(), &dir, &["specs", "delete", "some-id", "--dry-run"])
+        .env_remove("PEAK_AUTH_TOKEN")
+        .env_remove("API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(tokenless.status.code(), Some(0), "{}", String::from_utf8_lossy(&tokenless.stderr));
+    let shown: Value = serde_json::from_slice(&tokenless.stdout).unwrap();
+    assert_eq!(
+        (shown["method"].as_str(), shown["headers"]["authorization"].as_str()),
+        (Some("DELETE"), Some("<redacted>"))
+    );
+    assert!(emulator.requests().is_empty());
     // A value refused before sending is reported as usual.
     assert_eq!(
         press_apps(
@@ -483,7 +500,7 @@ async fn the_input_schemas_accept_the_samples_and_refuse_what_press_apps_refuses
         let schema = press_apps(&emulator, &dir, &["schema", group, command]).ok().json();
         let validator = jsonschema::draft7::new(&schema).unwrap_or_else(|e| panic!("{group} {command}: {e}"));
         let sample = press_apps(&emulator, &dir, &[group, command, "--generate"]).ok().stdout;
-        let sample: Value = serde_yaml::from_str(&sample.replace("{{ spec_id }}", "some-spec")).unwrap();
+        let sample: Value = yaml_serde::from_str(&sample.replace("{{ spec_id }}", "some-spec")).unwrap();
         let errors: Vec<String> = validator.iter_errors(&sample).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{group} {command}: its own sample is refused: {errors:?}");
 
@@ -592,4 +609,73 @@ async fn tables_and_yaml_match_their_golden_files() {
         .ok()
         .stdout,
     );
+}
+
+/// The query of the last request the emulator received.
+fn last_query(emulator: &Emulator) -> String {
+    emulator.requests().last().and_then(|request| request.query.clone()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_options_take_repeated_and_comma_joined_values_as_peak_does() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("lists");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["specs", "list", "--status", "available", "--status", "unavailable"],
+            "status=available&status=unavailable",
+        ),
+        (&["specs", "list", "--status", "available, unavailable"], "status=available&status=unavailable"),
+        (
+            &["specs", "list", "--scope", "private", "--scope", "public,shared"],
+            "scope=private&scope=public&scope=shared",
+        ),
+        (
+            &["specs", "list", "--sort", "name:asc", "--sort", "title:desc,createdAt"],
+            "sort=name%3Aasc&sort=title%3Adesc&sort=createdAt",
+        ),
+        (
+            &["deployments", "list", "--status", "deployed,failed", "--status", "warning"],
+            "status=deployed&status=failed&status=warning",
+        ),
+        (
+            &["deployments", "list-revisions", "d", "--status", "deployed", "--status", "superseded"],
+            "status=deployed&status=superseded",
+        ),
+    ];
+    for (args, query) in cases {
+        let run = press_apps(&emulator, &dir, args);
+        assert!(run.code == 0 || run.code == 3, "{args:?}: {}", run.stderr);
+        assert!(last_query(&emulator).contains(query), "{args:?}: {}", last_query(&emulator));
+    }
+    let empty = press_apps(&emulator, &dir, &["specs", "list", "--status", "available,"]);
+    assert_eq!(empty.code, 2, "an empty value is a usage error: {}", empty.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeouts_are_human_durations_and_overflow_is_a_usage_error() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("timeouts");
+    for timeout in ["90s", "15m", "1h 30m", "2h"] {
+        let args = ["deployments", "delete", "d", "--wait", "--timeout", timeout, "--dry-run"];
+        press_apps(&emulator, &dir, &args).ok();
+    }
+    for timeout in ["99999999999999999999h", "10 parsecs", "1 fortnight"] {
+        let run =
+            press_apps(&emulator, &dir, &["deployments", "delete", "d", "--wait", "--timeout", timeout]);
+        assert_eq!(run.code, 2, "{timeout}: {}", run.stderr);
+        assert!(run.stderr.contains("--timeout"), "{timeout}: {}", run.stderr);
+    }
+    assert!(emulator.requests().is_empty(), "nothing was sent: {:?}", emulator.requests());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commands_schema_flag_and_the_schema_command_agree() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = workdir("schema-flag");
+    let flag = press_apps(&emulator, &dir, &["deployments", "create", "--schema"]).ok().json();
+    let command = press_apps(&emulator, &dir, &["schema", "deployments", "create"]).ok().json();
+    assert_eq!(flag, command);
+    assert_eq!(flag["title"], "press-apps deployments create input file");
+    assert_eq!(flag["required"], serde_json::json!(["body"]));
 }

@@ -1,0 +1,161 @@
+//! The commands: one file per command group, each holding its commands' flags, input files,
+//! samples and calls. What they share is here: the client, built on first use; printing a
+//! listing; waiting for a deployment; and what a dry run prints. No HTTP here: retries, errors
+//! and validation are the client's.
+
+pub mod deployments;
+pub mod specs;
+
+use std::cell::OnceCell;
+
+use futures::TryStreamExt;
+use peak_press_apps::{Client, ListQuery, Paginator, TOKEN_VARIABLE, UnsentRequest};
+use serde_json::{Map, Value, json};
+
+use crate::{
+    args::{Cli, Command, Listing, Wait},
+    failure::Failure,
+    output::{Columns, Printer, Progress},
+};
+
+/// The client, configured from the environment as the official CLI is, built when a command
+/// first needs it: `--generate` and `--schema` need no token.
+pub struct LazyClient {
+    base_url: Option<String>,
+    dry_run: bool,
+    client: OnceCell<Client>,
+}
+
+impl LazyClient {
+    pub fn get(&self) -> Result<&Client, Failure> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let dry_run = self.dry_run;
+        // A dry run sends nothing, so it needs no token; the one it shows is redacted anyway.
+        let lookup = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .or_else(|| (dry_run && name == TOKEN_VARIABLE).then(|| "dry-run".to_owned()))
+        };
+        let mut builder =
+            Client::builder().env_vars(lookup)?.user_agent(concat!("press-apps/", env!("CARGO_PKG_VERSION")));
+        if let Some(url) = &self.base_url {
+            builder = builder.base_url(url);
+        }
+        if dry_run {
+            builder = builder.dry_run();
+        }
+        let client = builder.build()?;
+        Ok(self.client.get_or_init(|| client))
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let mut printer = Printer::new(cli.output);
+    let client = LazyClient { base_url: cli.base_url, dry_run: cli.dry_run, client: OnceCell::new() };
+    let outcome = match cli.command {
+        Command::Specs(command) => specs::run(command, &client, &mut printer).await,
+        Command::Deployments(command) => deployments::run(command, &client, &mut printer).await,
+        Command::Schema { group, command } => schema_of(&group, &command, &client, &mut printer).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "press-apps", &mut std::io::stdout());
+            Ok(())
+        }
+    };
+    match outcome {
+        // A dry run ends with the request it stopped: that is the command's output.
+        Err(mut failure) => match failure.take_unsent() {
+            Some(request) => {
+                printer.value(&shown(&request))?;
+                printer.flush()
+            }
+            None => Err(failure),
+        },
+        Ok(()) => printer.flush(),
+    }
+}
+
+/// `press-apps schema GROUP COMMAND`: that command's own `--schema`, so that which file a command
+/// takes is said once, by the command.
+async fn schema_of(
+    group: &str,
+    command: &str,
+    client: &LazyClient,
+    printer: &mut Printer,
+) -> Result<(), Failure> {
+    let parsed =
+        <Cli as clap::Parser>::try_parse_from(["press-apps", group, command, "--schema"]).map_err(|_| {
+            Failure::usage(format!("`{group} {command}` takes no input file, so it has no schema"))
+        })?;
+    match parsed.command {
+        Command::Specs(command) => specs::run(command, client, printer).await,
+        Command::Deployments(command) => deployments::run(command, client, printer).await,
+        _ => Err(Failure::usage(format!("`{group} {command}` takes no input file, so it has no schema"))),
+    }
+}
+
+/// A stopped request as `--dry-run` prints it: the body as JSON when it is JSON.
+fn shown(request: &UnsentRequest) -> Value {
+    let headers: Map<String, Value> =
+        request.headers.iter().map(|(name, value)| (name.clone(), Value::String(value.clone()))).collect();
+    let body = match &request.body {
+        None => Value::Null,
+        Some(bytes) => serde_json::from_slice(bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
+    };
+    json!({ "method": request.method, "url": request.url, "headers": headers, "body": body })
+}
+
+/// Prints one page of a listing (the official CLI's behaviour) or, with `--all`, every item as
+/// it streams.
+pub async fn print_listing<Q: ListQuery>(
+    list: Paginator<'_, Q>,
+    listing: &Listing,
+    key: &str,
+    columns: Columns,
+    printer: &mut Printer,
+) -> Result<(), Failure> {
+    let list = list.set_page_size(listing.page_size);
+    if !listing.all {
+        let page = list.page(listing.page_number.unwrap_or(1)).await?;
+        return printer.page(&page, key, columns);
+    }
+    let mut items = list.items();
+    let mut progress = Progress::on_terminal();
+    while let Some(item) = items.try_next().await? {
+        printer.item(&item)?;
+        progress.tick();
+    }
+    progress.finish();
+    printer.finish(columns)
+}
+
+/// With `--wait`, waits for the deployment to be deployed (or gone, with `gone`), showing each
+/// status on stderr.
+pub async fn wait_for(
+    client: &Client,
+    deployment_id: &str,
+    wait: &Wait,
+    gone: bool,
+    printer: &mut Printer,
+) -> Result<(), Failure> {
+    if !wait.wait {
+        return Ok(());
+    }
+    printer.flush()?;
+    let waiter = client
+        .wait_for_deployment(deployment_id)
+        .timeout(wait.timeout)
+        .on_status(|status| eprintln!("press-apps: deployment is {status}"));
+    if gone {
+        waiter.gone().await?;
+        eprintln!("press-apps: deployment {deployment_id} is gone");
+    } else {
+        let deployed = waiter.deployed().await?;
+        let revision = deployed.latest_revision.map_or(0, |r| r.revision);
+        eprintln!("press-apps: deployment {deployment_id} is deployed at revision {revision}");
+    }
+    Ok(())
+}
