@@ -17,7 +17,7 @@ use peak_press_apps::{
     Client, Error,
     types::{NewSpec, NewSpecMetadata, ReleaseInput},
 };
-use peak_press_apps_emulator::Emulator;
+use peak_press_apps_emulator::{Emulator, Faults};
 
 fn spec(name: &str) -> peak_press_apps::types::builder::NewSpec {
     NewSpec::builder()
@@ -155,4 +155,60 @@ async fn listings_stay_exact_while_others_create_and_delete() {
     }
     // Without the repair the same writes repeat or lose items: the test exercises what it claims.
     assert!(naive_went_wrong >= 3, "pages taken as they come went wrong in {naive_went_wrong} of 6 cases");
+}
+
+/// Creates a spec every `every`, each without waiting for the last, until told to stop: in the
+/// default order (newest first) every one lands at the front and pushes the rest back.
+fn start_front_churn(
+    client: Client,
+    prefix: String,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<HashSet<String>> {
+    tokio::spawn(async move {
+        let mut creates = Vec::new();
+        while !stop.load(Ordering::SeqCst) {
+            let (client, name) = (client.clone(), format!("{prefix}-{:06}", creates.len()));
+            creates.push(tokio::spawn(async move { client.create_spec(spec(&name)).await.map(|c| c.id) }));
+            tokio::time::sleep(every).await;
+        }
+        join_all(creates).await.into_iter().filter_map(|created| created.ok()?.ok()).collect()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefetched_small_pages_follow_a_steady_churn_at_the_front() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let client = Client::builder().token("t").base_url(emulator.base_url()).build().unwrap();
+    let mut before = create_specs(&client, "base", 1500).await;
+    // Latency holds prefetched pages in the queue while the front moves: pages read long before the
+    // stream reaches them hold only items it has already yielded.
+    emulator.set_faults(Some(Faults::new(0.0).latency(Duration::from_millis(10))));
+
+    for (page_size, concurrency) in [(25, 16), (25, 4), (100, 16)] {
+        let what = format!("page size {page_size}, concurrency {concurrency}");
+        let stop = Arc::new(AtomicBool::new(false));
+        let prefix = format!("front-{page_size}-{concurrency}");
+        let churn = start_front_churn(client.clone(), prefix, Duration::from_millis(2), stop.clone());
+        let listed: Result<Vec<String>, Error> = client
+            .list_specs()
+            .page_size(page_size)
+            .concurrency(concurrency)
+            .items()
+            .map_ok(|s| s.id)
+            .try_collect()
+            .await;
+        stop.store(true, Ordering::SeqCst);
+        let created = churn.await.unwrap();
+        assert!(created.len() > 50, "{what}: the churn wrote ({} creates)", created.len());
+
+        let listed = listed.unwrap_or_else(|error| panic!("{what}: {error}"));
+        // Every spec that existed before is yielded exactly once; one created at the front during
+        // the listing lands before where it reads, and may be yielded at most once.
+        let writes = Writes {
+            created: listed.iter().filter(|id| !before.contains(*id)).cloned().collect(),
+            ..Default::default()
+        };
+        check(&listed, &before, &writes, &what);
+    }
 }

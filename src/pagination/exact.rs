@@ -257,8 +257,13 @@ fn judge<T>(
         None => {
             let held = check_ids.len() as u64;
             let reaches_end = held < window.size.unwrap_or(0) || start + held >= check.total;
-            if reaches_end {
-                Verdict::Joined { gap: after..check_ids.len(), from: page_ids.len(), ends: true }
+            // Others pushed the whole page back over the boundary after it was read (a page
+            // prefetched long before the stream reached it, while many were created before it):
+            // it holds nothing new, and the window alone carries the listing on from the last
+            // item yielded.
+            let behind = !page_ids.is_empty() && page_ids.iter().all(|id| memory.contains(id));
+            if reaches_end || behind {
+                Verdict::Joined { gap: after..check_ids.len(), from: page_ids.len(), ends: reaches_end }
             } else {
                 // Where the last item yielded was meant to be: just before the boundary.
                 let then = memory.rank(check_ids[last_seen]).unwrap_or(page_offset);
@@ -409,6 +414,18 @@ mod tests {
         // An empty window past a listing that shrank looks at its end.
         let verdict = judge(&memory, &[], 4, &[], Window::at(4, 2), &page(&[], 3));
         assert_eq!(verdict, Verdict::Moved { to: Some(3) });
+    }
+
+    #[test]
+    fn a_page_pushed_wholly_behind_what_was_yielded_is_carried_on_by_the_window() {
+        // The page e..f was read while a..f were already yielded elsewhere; g and h follow f now.
+        let memory = memory(&["a", "b", "c", "d", "e", "f"], 0);
+        let check_ids = ["e", "f", "g", "h"];
+        let verdict = judge(&memory, &["e", "f"], 4, &check_ids, Window::at(8, 4), &page(&check_ids, 20));
+        assert_eq!(verdict, Verdict::Joined { gap: 2..4, from: 2, ends: false });
+        // A page with anything new still needs to be seen after the last item yielded.
+        let verdict = judge(&memory, &["f", "x"], 4, &check_ids, Window::at(8, 4), &page(&check_ids, 20));
+        assert!(matches!(verdict, Verdict::Moved { .. }), "{verdict:?}");
     }
 
     #[test]
