@@ -1,18 +1,21 @@
 //! A tour of the whole app lifecycle with the client.
 //!
 //! ```text
-//! cargo run --example quickstart                      # on an emulator started in-process
-//! cargo run --example quickstart -- --base-url URL    # on another server (token: PEAK_AUTH_TOKEN)
-//! PEAK_AUTH_TOKEN=... cargo run --example quickstart  # on the stage from PEAK__STAGE (default prod)
+//! cargo run --example quickstart                        # on an emulator started in-process
+//! cargo run --example quickstart -- --base-url URL      # on another server (token: PEAK_AUTH_TOKEN)
+//! cargo run --example quickstart -- --real-stage STAGE  # on Peak's real service (token: PEAK_AUTH_TOKEN)
+//! cargo run --example quickstart -- --help
 //! ```
 //!
-//! On a real service it creates a spec and a deployment with unique names, and deletes both.
+//! It runs on its own emulator unless told otherwise on the command line: a `PEAK_AUTH_TOKEN` in
+//! the environment is not enough to send it to a real stage. There it creates a spec and a
+//! deployment with unique names, and deletes both.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::TryStreamExt;
 use peak_press_apps::{
-    Client, Error,
+    Client, Error, Stage,
     types::{
         AppParameters, DeploymentMetadataUpdate, DeploymentSpecRef, NewDeployment, NewDeploymentMetadata,
         NewRelease, NewRevision, NewSpec, NewSpecMetadata, ParameterDefinition, ParameterDefinitions,
@@ -32,17 +35,55 @@ async fn main() {
     }
 }
 
+const USAGE: &str = "\
+A tour of the whole app lifecycle with peak-press-apps.
+
+Usage: quickstart [--base-url URL | --real-stage STAGE]
+
+  (no option)          on an emulator started in-process: nothing leaves this machine
+  --base-url URL       on the server at URL, such as an emulator started on its own; the token
+                       is PEAK_AUTH_TOKEN, or any when unset
+  --real-stage STAGE   on Peak's real service at STAGE (prod, dev, test, beta, ...), with the token
+                       in PEAK_AUTH_TOKEN: creates a spec and a deployment there, and deletes both
+  -h, --help           prints this
+";
+
+/// Where the tour runs, as its command line says.
+enum Target {
+    Emulator,
+    Server(String),
+    RealStage(Stage),
+}
+
+fn target() -> Result<Option<Target>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] => Ok(Some(Target::Emulator)),
+        ["-h" | "--help"] => Ok(None),
+        ["--base-url", url] => Ok(Some(Target::Server(url.to_string()))),
+        ["--real-stage", stage] => Ok(Some(Target::RealStage(stage.parse()?))),
+        _ => Err(format!("unexpected arguments {args:?}\n\n{USAGE}").into()),
+    }
+}
+
 async fn run() -> Result<()> {
-    let base_url = base_url_flag()?;
+    let Some(target) = target()? else {
+        print!("{USAGE}");
+        return Ok(());
+    };
     let token = std::env::var("PEAK_AUTH_TOKEN").ok().filter(|t| !t.is_empty());
     // Kept alive until the end of the tour when the tour runs on it.
     let mut emulator = None;
-    let client = match (base_url, token) {
-        (Some(url), token) => {
+    let client = match target {
+        Target::Server(url) => {
             Client::builder().base_url(url).token(token.unwrap_or_else(|| "quickstart".into())).build()?
         }
-        (None, Some(_)) => Client::from_env()?,
-        (None, None) => {
+        Target::RealStage(stage) => {
+            let token = token.ok_or("--real-stage needs the token in PEAK_AUTH_TOKEN")?;
+            println!("On Peak's real service, stage {stage}: this creates and deletes real resources.");
+            Client::builder().stage(stage).token(token).build()?
+        }
+        Target::Emulator => {
             let started = Emulator::start().await?;
             println!("Started the emulator at {}", started.base_url());
             let client = Client::builder().base_url(started.base_url()).token("quickstart").build()?;
@@ -164,15 +205,6 @@ async fn run() -> Result<()> {
         emulator.shutdown().await;
     }
     Ok(())
-}
-
-fn base_url_flag() -> Result<Option<String>> {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        None => Ok(None),
-        Some("--base-url") => Ok(Some(args.next().ok_or("--base-url needs a URL")?)),
-        Some(other) => Err(format!("unknown argument {other:?}; try --base-url URL").into()),
-    }
 }
 
 fn definition(
