@@ -399,7 +399,7 @@ impl Error {
 
 /// An error and its causes on one line, so that "connection refused" is not hidden behind
 /// "error sending request".
-fn chain(error: &dyn std::error::Error) -> impl fmt::Display + '_ {
+pub(crate) fn chain(error: &dyn std::error::Error) -> impl fmt::Display + '_ {
     struct Chain<'a>(&'a dyn std::error::Error);
     impl fmt::Display for Chain<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

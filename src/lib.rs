@@ -81,7 +81,10 @@
 //! # Tracing
 //!
 //! Each call runs in a `press_apps_call` span with the fields `operation`, `status`, `attempts`
-//! and `duration_ms`, and ends with a debug event. The token is never recorded.
+//! and `duration_ms`, and ends with a debug event. Each attempt's answer is a debug event of the
+//! target `peak_press_apps::http` (`method`, `url`, `status`, `duration_ms`, `request_id`, or the
+//! `error` when none came), as is each retry, with its reason and wait; the request's headers are
+//! a trace event of that target. The token is never recorded.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

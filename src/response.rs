@@ -197,7 +197,7 @@ const MESSAGE_LIMIT: usize = 300;
 const REQUEST_ID_HEADERS: [&str; 4] =
     ["x-request-id", "x-peak-request-id", "x-peak-requestid", "x-amzn-requestid"];
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS
         .iter()
         .find_map(|name| headers.get(*name))

@@ -21,9 +21,13 @@ use crate::{
     error::TimeLimit,
     generated,
     redact::Redactor,
-    response::{capped, map_error, undecodable},
+    response::{capped, map_error, request_id, undecodable},
     retry::{Budget, RetryConfig, Wait},
 };
+
+/// The target of the events about each request and answer: `RUST_LOG=peak_press_apps::http=debug`
+/// shows one line per attempt.
+const HTTP_TARGET: &str = "peak_press_apps::http";
 
 /// What the generated client carries for the hooks and for [`call`].
 #[derive(Clone)]
@@ -72,6 +76,8 @@ impl fmt::Debug for Transport {
 /// the retry policy needs the method and any `Retry-After`.
 #[derive(Default)]
 struct Attempt {
+    /// When the request was handed to the HTTP stack, for the `http` event's duration.
+    sent: Option<Instant>,
     method: Option<Method>,
     status: Option<StatusCode>,
     retry_after: Option<HeaderValue>,
@@ -95,8 +101,14 @@ impl ClientHooks<Transport> for generated::Client {
         headers.insert(AUTHORIZATION, transport.authorization.clone());
         headers.insert(USER_AGENT, transport.user_agent.clone());
         // Outside `call` there is no attempt to note; that is fine.
-        let _ = ATTEMPT.try_with(|attempt| attempt.borrow_mut().method = Some(method));
+        let _ = ATTEMPT.try_with(|attempt| {
+            let mut attempt = attempt.borrow_mut();
+            attempt.method = Some(method);
+            attempt.sent = Some(Instant::now());
+        });
         tracing::Span::current().record("operation", info.operation_id);
+        // The token's header is marked sensitive: its Debug shows `Sensitive`, never the value.
+        tracing::trace!(target: HTTP_TARGET, method = %request.method(), url = %request.url(), headers = ?request.headers(), "request");
         if transport.dry_run {
             let unsent = UnsentRequest::of(request);
             let _ = ATTEMPT.try_with(|attempt| attempt.borrow_mut().unsent = Some(unsent));
@@ -119,15 +131,44 @@ impl ClientHooks<Transport> for generated::Client {
         result: &reqwest::Result<reqwest::Response>,
         _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
-        if let Ok(response) = result {
-            let status = response.status();
-            let retry_after = response.headers().get(RETRY_AFTER).cloned();
-            let _ = ATTEMPT.try_with(|attempt| {
-                let mut attempt = attempt.borrow_mut();
-                attempt.status = Some(status);
-                attempt.retry_after = retry_after;
-            });
-            tracing::Span::current().record("status", status.as_u16());
+        let (sent, method) = ATTEMPT
+            .try_with(|attempt| {
+                let attempt = attempt.borrow();
+                (attempt.sent, attempt.method.clone())
+            })
+            .unwrap_or_default();
+        let duration_ms = format!("{:.1}", sent.map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0));
+        let method = method.as_ref().map_or("", Method::as_str);
+        match result {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = response.headers().get(RETRY_AFTER).cloned();
+                let _ = ATTEMPT.try_with(|attempt| {
+                    let mut attempt = attempt.borrow_mut();
+                    attempt.status = Some(status);
+                    attempt.retry_after = retry_after;
+                });
+                tracing::Span::current().record("status", status.as_u16());
+                let request_id =
+                    request_id(response.headers()).map(|id| self.inner().redactor.scrub(&id, false));
+                tracing::debug!(
+                    target: HTTP_TARGET,
+                    method = %method,
+                    url = %response.url(),
+                    status = status.as_u16(),
+                    duration_ms = %duration_ms,
+                    request_id = request_id.as_deref().unwrap_or("-"),
+                    "response",
+                );
+            }
+            Err(error) => tracing::debug!(
+                target: HTTP_TARGET,
+                method = %method,
+                url = %error.url().map_or(String::new(), ToString::to_string),
+                duration_ms = %duration_ms,
+                error = %crate::error::chain(error),
+                "no response",
+            ),
         }
         Ok(())
     }
@@ -233,7 +274,7 @@ where
                 return Err(Error::RetryAfterTooLong { requested, allowed, last: Box::new(error) });
             }
         };
-        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+        tracing::debug!(target: HTTP_TARGET, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
         tokio::time::sleep(wait).await;
     }
 }

@@ -32,6 +32,17 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub dry_run: bool,
 
+    /// Print only what this jq expression selects from the JSON answer, one result a line, text
+    /// without quotes (`--jq .id`); for a listing with `--all`, from each item.
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+
+    /// Show each request (method, URL, status, time, request id) and each retry with its reason
+    /// on stderr, the token redacted; twice for the request headers too. RUST_LOG, when set,
+    /// chooses instead. (`-v` is `--params-file`, as for `peak`.)
+    #[arg(long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     /// Accepted for compatibility with `peak`; output is never paged.
     #[arg(long, global = true, hide = true)]
     pub paging: bool,
@@ -75,7 +86,7 @@ pub enum Command {
 /// schema.
 #[derive(Debug, Args)]
 pub struct InputFile<T: Send + Sync + 'static> {
-    /// A YAML file, or a Jinja template of one.
+    /// A YAML file, or a Jinja template of one; `-` reads standard input.
     #[arg(required_unless_present_any = ["generate", "schema"])]
     pub file: Option<PathBuf>,
     /// Print a sample input file for this command, and nothing else.

@@ -9,13 +9,14 @@ use peak_press_apps::{Error, ErrorKind, UnsentRequest};
 pub mod code {
     /// Anything not listed below.
     pub const OTHER: u8 = 1;
-    /// Bad usage, or an input file that cannot be read, rendered or parsed.
+    /// Bad usage or configuration (a flag, a variable such as a missing token), or an input file
+    /// that cannot be read, rendered or parsed.
     pub const USAGE: u8 = 2;
     /// The spec, release, deployment or revision does not exist (404).
     pub const NOT_FOUND: u8 = 3;
     /// The request conflicts with the current state (409).
     pub const CONFLICT: u8 = 4;
-    /// The token is missing or refused (401, 403).
+    /// The token is refused (401, 403).
     pub const AUTH: u8 = 5;
     /// The service failed or could not be reached: 5xx, 429, transport failures, time limits.
     pub const SERVICE: u8 = 6;
@@ -27,7 +28,7 @@ pub mod code {
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (0, "success"),
     (code::OTHER, "other"),
-    (code::USAGE, "usage or a bad input file"),
+    (code::USAGE, "usage, configuration or a bad input file"),
     (code::NOT_FOUND, "not found"),
     (code::CONFLICT, "conflict"),
     (code::AUTH, "authentication"),
@@ -85,7 +86,7 @@ impl From<Error> for Failure {
             code::NOT_FOUND
         } else if error.is_conflict() {
             code::CONFLICT
-        } else if error.is_auth() || matches!(error, Error::Config { .. }) {
+        } else if error.is_auth() {
             code::AUTH
         } else {
             match error.kind() {

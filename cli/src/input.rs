@@ -9,6 +9,7 @@
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
+    io::Read as _,
     path::{Path, PathBuf},
 };
 
@@ -46,11 +47,20 @@ impl<T: FileKind> InputFile<T> {
         self.parse().map(Some)
     }
 
-    /// Reads the file into `T`: includes, then the template, then YAML.
+    /// Reads the file into `T`: includes, then the template, then YAML, then the rules the
+    /// service would refuse the file for, so that every mistake names the file, line and key.
     fn parse(&self) -> Result<T, Failure> {
         let file = self.file.as_deref().ok_or_else(|| Failure::usage("no input file was given"))?;
-        let shown = file.display().to_string();
-        let text = expand(file, &mut Vec::new())?;
+        let (shown, text) = if file == Path::new("-") {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|error| Failure::usage(format!("cannot read standard input: {error}")))?;
+            // Includes are found from the working directory.
+            ("standard input".to_owned(), expand_text(&text, Path::new("."), &mut Vec::new())?)
+        } else {
+            (file.display().to_string(), expand(file, &mut Vec::new())?)
+        };
         let rendered = render(&shown, &text, self.variables()?)?;
         let mut unknown = Vec::new();
         let deserializer = yaml_serde::Deserializer::from_str(&rendered);
@@ -73,9 +83,14 @@ impl<T: FileKind> InputFile<T> {
                 }
                 Err(Failure::usage(message))
             }
-            (Ok(value), None) => Ok(value),
+            (Ok(value), None) => {
+                check_versions(&shown, &rendered)?;
+                Ok(value)
+            }
             // The YAML library says where: "body.release: invalid type: ... at line 5 column 12".
-            (Err(error), None) => Err(Failure::usage(format!("{shown}: {error}"))),
+            (Err(error), None) => {
+                Err(Failure::usage(format!("{shown}: {}", in_file_terms(&error.to_string()))))
+            }
         }
     }
 
@@ -142,13 +157,19 @@ fn expand(file: &Path, chain: &mut Vec<PathBuf>) -> Result<String, Failure> {
     let text = std::fs::read_to_string(file)
         .map_err(|error| Failure::usage(format!("cannot read {}: {error}", file.display())))?;
     chain.push(canonical);
+    let out = expand_text(&text, file.parent().unwrap_or(Path::new(".")), chain)?;
+    chain.pop();
+    Ok(out)
+}
+
+/// `text` with its include lines replaced, the included files found from `dir`.
+fn expand_text(text: &str, dir: &Path, chain: &mut Vec<PathBuf>) -> Result<String, Failure> {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         match include_target(line) {
             Some(target) => {
                 let indent = &line[..line.len() - line.trim_start().len()];
-                let path = file.parent().unwrap_or(Path::new(".")).join(target);
-                for included in expand(&path, chain)?.lines() {
+                for included in expand(&dir.join(target), chain)?.lines() {
                     out.push_str(indent);
                     out.push_str(included);
                     out.push('\n');
@@ -160,7 +181,6 @@ fn expand(file: &Path, chain: &mut Vec<PathBuf>) -> Result<String, Failure> {
             }
         }
     }
-    chain.pop();
     Ok(out)
 }
 
@@ -190,13 +210,92 @@ fn render(shown: &str, text: &str, variables: BTreeMap<String, Value>) -> Result
     })
 }
 
-/// The line and column where the last key of `path` first appears, counted from 1.
+/// The line and column of the key at `path` (such as `body.release.version`), counted from 1:
+/// each key is looked for after its parent's line, indented deeper than the parent.
 fn place_of(text: &str, path: &str) -> Option<(usize, usize)> {
-    let key = format!("{}:", path.rsplit('.').next()?);
-    text.lines().enumerate().find_map(|(index, line)| {
-        let rest = line.trim_start().trim_start_matches("- ");
-        rest.starts_with(&key).then(|| (index + 1, line.len() - rest.len() + 1))
-    })
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut from, mut indent, mut found) = (0, None::<usize>, None);
+    for key in path.split('.').filter(|part| part.parse::<usize>().is_err()) {
+        let key = format!("{key}:");
+        let (index, column) = lines.iter().enumerate().skip(from).find_map(|(index, line)| {
+            let rest = line.trim_start().trim_start_matches("- ");
+            let column = line.len() - rest.len();
+            (rest.starts_with(&key) && indent.is_none_or(|parent| column > parent)).then_some((index, column))
+        })?;
+        (from, indent, found) = (index + 1, Some(column), Some((index + 1, column + 1)));
+    }
+    found
+}
+
+/// Every `release.version` (and `releaseVersion`) in the file must be a semantic version: the
+/// service refuses anything else, and here the mistake can still be shown where it is.
+fn check_versions(shown: &str, rendered: &str) -> Result<(), Failure> {
+    let Ok(document) = yaml_serde::from_str::<Value>(rendered) else { return Ok(()) };
+    let mut versions = Vec::new();
+    release_versions(&document, String::new(), false, &mut versions);
+    for (path, value) in versions {
+        let text = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+        if value.is_string() && semver::Version::parse(&text).is_ok() {
+            continue;
+        }
+        let place = place_of(rendered, &path)
+            .map(|(line, column)| format!(" (line {line}, column {column})"))
+            .unwrap_or_default();
+        return Err(Failure::usage(format!(
+            "{shown}: `{path}`: {text:?} is not a semantic version such as 1.0.0 (quote it if YAML reads it as a number){place}"
+        )));
+    }
+    Ok(())
+}
+
+/// The (path, value) of each release version under `value`.
+fn release_versions(value: &Value, path: String, in_release: bool, out: &mut Vec<(String, Value)>) {
+    let child = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map {
+                if (in_release && key == "version") || key == "releaseVersion" {
+                    out.push((child(key), field.clone()));
+                } else {
+                    release_versions(field, child(key), key == "release", out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                release_versions(item, child(&index.to_string()), false, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A YAML library's message in the file's terms rather than Rust's: `expected struct
+/// NewSpecMetadata` becomes `expected a map of keys`.
+fn in_file_terms(message: &str) -> String {
+    const TERMS: &[(&str, &str)] = &[
+        ("expected struct ", "expected a map of keys"),
+        ("expected u64", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a map of keys"),
+    ];
+    let mut out = message.to_owned();
+    for (rust, file) in TERMS {
+        let Some(at) = out.find(rust) else { continue };
+        // A Rust type name follows `expected struct `: it goes with it.
+        let end = if rust.ends_with(' ') {
+            at + rust.len()
+                + out[at + rust.len()..]
+                    .find(|c: char| !c.is_alphanumeric() && c != '_')
+                    .unwrap_or(out.len() - at - rust.len())
+        } else {
+            at + rust.len()
+        };
+        out.replace_range(at..end, file);
+    }
+    out
 }
 
 /// The known key closest to the last key of `path`, from the properties of the object that

@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod failure;
 mod input;
+mod jq;
 mod output;
 
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    log_to_stderr(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -28,5 +30,44 @@ fn main() -> ExitCode {
             failure.report();
             failure.exit_code()
         }
+    }
+}
+
+/// Sends the client's events to stderr: what RUST_LOG asks for when it is set, else each request
+/// and retry with `--verbose`, and the request headers too with `--verbose --verbose`.
+fn log_to_stderr(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match (EnvFilter::try_from_default_env(), verbose) {
+        (Ok(filter), _) => filter,
+        (Err(_), 0) => return,
+        (Err(_), 1) => EnvFilter::new("peak_press_apps::http=debug"),
+        (Err(_), _) => EnvFilter::new("peak_press_apps=trace"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .event_format(OneLine)
+        .init();
+}
+
+/// An event as one line of its own fields: each names its request or retry, so the call's span
+/// would only repeat them.
+struct OneLine;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for OneLine
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        context: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        write!(writer, "press-apps: {} ", event.metadata().level().as_str().to_lowercase())?;
+        context.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
     }
 }

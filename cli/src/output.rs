@@ -1,5 +1,6 @@
 //! How answers are printed: JSON (the default, with the envelopes the official CLI prints), YAML,
-//! or a table for lists. Data goes to stdout; a closed pipe ends the command quietly.
+//! or a table (a row per item for lists, a row per field for one answer); or, with `--jq`, only
+//! what a jq expression selects. Data goes to stdout; a closed pipe ends the command quietly.
 
 use std::{
     io::{self, IsTerminal, Write},
@@ -9,7 +10,7 @@ use std::{
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{args::Output, failure::Failure};
+use crate::{args::Output, failure::Failure, jq::Jq};
 
 /// The columns of a list's table: a header and the item's field (a JSON pointer).
 pub type Columns = &'static [(&'static str, &'static str)];
@@ -17,6 +18,7 @@ pub type Columns = &'static [(&'static str, &'static str)];
 /// Where printed output goes, and how.
 pub struct Printer {
     format: Output,
+    jq: Option<Jq>,
     out: io::BufWriter<io::Stdout>,
     /// Rows held for a table printed at the end of a streamed listing.
     rows: Vec<Value>,
@@ -25,8 +27,8 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(format: Output) -> Self {
-        Self { format, out: io::BufWriter::new(io::stdout()), rows: Vec::new(), documents: 0 }
+    pub fn new(format: Output, jq: Option<Jq>) -> Self {
+        Self { format, jq, out: io::BufWriter::new(io::stdout()), rows: Vec::new(), documents: 0 }
     }
 
     /// Prints text as it is, such as a sample file.
@@ -35,16 +37,36 @@ impl Printer {
         self.flush()
     }
 
-    /// Prints one answer.
+    /// Prints one answer: as JSON, as YAML, or as a table of its fields.
     pub fn value(&mut self, value: &impl Serialize) -> Result<(), Failure> {
         let value = to_value(value)?;
+        if self.jq.is_some() {
+            return self.filtered(&value);
+        }
         match self.format {
-            Output::Json | Output::Table => {
+            Output::Json => {
                 let text = serde_json::to_string_pretty(&value).map_err(|e| Failure::usage(e.to_string()))?;
                 self.line(&text)
             }
             Output::Yaml => self.yaml(&value),
+            Output::Table => {
+                let mut rows = Vec::new();
+                fields(&value, String::new(), &mut rows);
+                let rows: Vec<Value> =
+                    rows.into_iter().map(|(key, value)| json!({"key": key, "value": value})).collect();
+                let text = table(&rows, &[("FIELD", "/key"), ("VALUE", "/value")]);
+                self.write(text.as_bytes())
+            }
         }
+    }
+
+    /// Prints the lines `--jq` makes of `value`.
+    fn filtered(&mut self, value: &Value) -> Result<(), Failure> {
+        let lines = match &self.jq {
+            Some(jq) => jq.lines(value)?,
+            None => return Ok(()),
+        };
+        lines.iter().try_for_each(|line| self.line(line))
     }
 
     /// Prints one page of a list as the official CLI does: the service's envelope in JSON or
@@ -56,9 +78,19 @@ impl Printer {
         columns: Columns,
     ) -> Result<(), Failure> {
         let items = to_value(&page.items)?;
-        if self.format == Output::Table {
+        if self.format == Output::Table && self.jq.is_none() {
             self.rows = items.as_array().cloned().unwrap_or_default();
-            return self.finish(columns);
+            self.finish(columns)?;
+            if page.page_number < page.page_count {
+                eprintln!(
+                    "press-apps: page {} of {} ({} {key} in all); --page-number {} for the next, --all for every page",
+                    page.page_number,
+                    page.page_count,
+                    page.total,
+                    page.page_number + 1
+                );
+            }
+            return Ok(());
         }
         let count_key = format!("{}Count", key.trim_end_matches('s'));
         let envelope = json!({
@@ -75,6 +107,9 @@ impl Printer {
     /// for [`finish`](Self::finish).
     pub fn item(&mut self, item: &impl Serialize) -> Result<(), Failure> {
         let value = to_value(item)?;
+        if self.jq.is_some() {
+            return self.filtered(&value);
+        }
         match self.format {
             Output::Json => {
                 let text = serde_json::to_string(&value).map_err(|e| Failure::usage(e.to_string()))?;
@@ -90,7 +125,7 @@ impl Printer {
 
     /// Prints the table of the rows kept, if the output is a table.
     pub fn finish(&mut self, columns: Columns) -> Result<(), Failure> {
-        if self.format == Output::Table {
+        if self.format == Output::Table && self.jq.is_none() {
             let rows = std::mem::take(&mut self.rows);
             let text = table(&rows, columns);
             self.write(text.as_bytes())?;
@@ -160,6 +195,21 @@ fn table(rows: &[Value], columns: Columns) -> String {
     out
 }
 
+/// The leaves of `value` as (dotted path, value) rows, in order: `metadata.name`, `tags.0.name`.
+/// An empty object or list is a leaf of its own.
+fn fields(value: &Value, path: String, rows: &mut Vec<(String, Value)>) {
+    let child = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            map.iter().for_each(|(key, field)| fields(field, child(key), rows))
+        }
+        Value::Array(items) if !items.is_empty() => {
+            items.iter().enumerate().for_each(|(index, item)| fields(item, child(&index.to_string()), rows))
+        }
+        leaf => rows.push((path, leaf.clone())),
+    }
+}
+
 /// A value as one cell: text as it is, nothing as empty, anything else as JSON, on one line.
 fn cell(value: Option<&Value>) -> String {
     let text = match value {
@@ -197,7 +247,7 @@ impl<W: Write> Progress<W> {
         self.items += 1;
         let due = self.last.is_none_or(|last| last.elapsed() >= self.every);
         if let Some(out) = self.out.as_mut().filter(|_| due) {
-            let _ = write!(out, "\rpress-apps: {} items", self.items);
+            let _ = write!(out, "\rpress-apps: {}", counted(self.items));
             let _ = out.flush();
             self.last = Some(Instant::now());
         }
@@ -206,9 +256,14 @@ impl<W: Write> Progress<W> {
     /// Shows the final count and ends its line.
     pub fn finish(&mut self) {
         if let Some(out) = self.out.as_mut() {
-            let _ = writeln!(out, "\rpress-apps: {} items", self.items);
+            let _ = writeln!(out, "\rpress-apps: {}", counted(self.items));
         }
     }
+}
+
+/// `1 item`, `2 items`.
+fn counted(items: u64) -> String {
+    format!("{items} item{}", if items == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]
@@ -227,7 +282,7 @@ mod tests {
         let shown = String::from_utf8(progress.out.take().unwrap()).unwrap();
         assert_eq!(
             shown,
-            "\rpress-apps: 1 items\rpress-apps: 2 items\rpress-apps: 3 items\rpress-apps: 3 items\n"
+            "\rpress-apps: 1 item\rpress-apps: 2 items\rpress-apps: 3 items\rpress-apps: 3 items\n"
         );
     }
 
@@ -242,6 +297,6 @@ mod tests {
             spaced.tick();
         }
         let shown = String::from_utf8(spaced.out.take().unwrap()).unwrap();
-        assert_eq!(shown, "\rpress-apps: 1 items", "one redraw within the interval");
+        assert_eq!(shown, "\rpress-apps: 1 item", "one redraw within the interval");
     }
 }

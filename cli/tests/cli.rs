@@ -329,7 +329,13 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
         .env_remove("API_KEY")
         .output()
         .unwrap();
-    assert_eq!(missing.status.code(), Some(5), "{}", String::from_utf8_lossy(&missing.stderr));
+    assert_eq!(missing.status.code(), Some(2), "{}", String::from_utf8_lossy(&missing.stderr));
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(said.contains("set PEAK_AUTH_TOKEN (or API_KEY)") && !said.contains("builder"), "{said}");
+    // A base URL without its scheme is a usage mistake, not an authentication failure.
+    let schemeless = command("127.0.0.1:18080", &dir, &["specs", "list"]).output().unwrap();
+    assert_eq!(schemeless.status.code(), Some(2), "{}", String::from_utf8_lossy(&schemeless.stderr));
+    assert!(String::from_utf8_lossy(&schemeless.stderr).contains("as in http://127.0.0.1:8080"));
     // Nothing listens: a network failure.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let down =
@@ -678,4 +684,175 @@ async fn a_commands_schema_flag_and_the_schema_command_agree() {
     assert_eq!(flag, command);
     assert_eq!(flag["title"], "press-apps deployments create input file");
     assert_eq!(flag["required"], serde_json::json!(["body"]));
+}
+
+/// `command` with `stdin` written to its standard input.
+fn with_stdin(mut command: Command, stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scripts_get_bare_values_with_jq_and_files_from_standard_input() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = spec_dir("jq");
+    let sample = press_apps(&emulator, &dir, &["specs", "create", "--generate"]).ok().stdout;
+    let created =
+        with_stdin(command(emulator.base_url(), &dir, &["specs", "create", "-", "--jq", ".id"]), &sample)
+            .ok();
+    let id = created.stdout.trim_end();
+    assert_eq!(created.stdout.lines().count(), 1, "{}", created.stdout);
+    let described = press_apps(&emulator, &dir, &["specs", "describe", id]).ok().json();
+    assert_eq!(
+        (described["id"].as_str(), described["metadata"]["name"].as_str()),
+        (Some(id), Some("example-app"))
+    );
+
+    create_specs(&emulator, &dir, "jq", 3);
+    let names =
+        press_apps(&emulator, &dir, &["specs", "list", "--all", "--sort", "name", "--jq", ".metadata.name"])
+            .ok();
+    assert_eq!(names.stdout, "example-app\njq-0\njq-1\njq-2\n");
+    let count =
+        press_apps(&emulator, &dir, &["specs", "list", "--jq", "[.specs[] | select(.featured)] | length"])
+            .ok();
+    assert_eq!(count.stdout, "3\n", "non-text results are JSON");
+
+    emulator.clear_requests();
+    for args in [
+        &["specs", "list", "--jq", ".specs["][..],
+        &["specs", "list", "--jq", "no_such_filter"],
+        &["specs", "list", "--jq", ".id", "-o", "table"],
+    ] {
+        let refused = press_apps(&emulator, &dir, args);
+        assert_eq!(refused.code, 2, "{args:?}: {}", refused.stderr);
+        assert!(refused.stderr.contains("--jq"), "{args:?}: {}", refused.stderr);
+    }
+    assert!(emulator.requests().is_empty(), "a bad expression is refused before any request");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deployments_wait_resumes_a_wait_and_exits_as_wait_does() {
+    let emulator = emulator(Duration::from_millis(300)).await;
+    let dir = spec_dir("wait");
+    let spec_id = create_specs(&emulator, &dir, "wait", 1).remove(0);
+    let deployment = press_apps(&emulator, &dir, &["deployments", "create", "--generate"]).ok().stdout;
+    write(&dir, "deployment.yaml", &deployment);
+    let spec_id_param = format!("spec_id={spec_id}");
+    let args = ["deployments", "create", "deployment.yaml", "-p", &spec_id_param, "--jq", ".id"];
+    let deployment_id = press_apps(&emulator, &dir, &args).ok().stdout.trim_end().to_owned();
+
+    let waited =
+        press_apps(&emulator, &dir, &["deployments", "wait", &deployment_id, "--timeout", "20s"]).ok();
+    assert_eq!(waited.json()["metadata"]["status"], "deployed");
+    assert!(waited.stderr.contains("is deployed at revision 1"), "{}", waited.stderr);
+
+    let too_soon = press_apps(
+        &emulator,
+        &dir,
+        &["deployments", "wait", &deployment_id, "--for", "gone", "--timeout", "1s"],
+    );
+    assert_eq!(too_soon.code, 7, "a wait that runs out exits as --wait does: {}", too_soon.stderr);
+
+    press_apps(&emulator, &dir, &["deployments", "delete", &deployment_id]).ok();
+    let gone = press_apps(&emulator, &dir, &["deployments", "wait", &deployment_id, "--for", "gone"]).ok();
+    assert!(gone.stderr.contains("is gone"), "{}", gone.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_shows_each_request_and_retry_without_the_token() {
+    let emulator = Emulator::builder().token(TOKEN).start().await.unwrap();
+    let dir = workdir("verbose");
+    emulator.fail_next("GET", "/v1/apps/specs/", 1, peak_press_apps_emulator::Fault::Unavailable);
+    let run = press_apps(&emulator, &dir, &["specs", "list", "--verbose"]).ok();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "a 503, its retry, the answer: {}", run.stderr);
+    assert!(lines[0].contains("response method=GET") && lines[0].contains("status=503"), "{}", lines[0]);
+    assert!(lines[1].contains("retrying attempt=1") && lines[1].contains("503"), "{}", lines[1]);
+    assert!(
+        lines[2].contains("/v1/apps/specs/?pageNumber=1") && lines[2].contains("status=200"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains("duration_ms="), "{}", lines[2]);
+
+    let headers = press_apps(&emulator, &dir, &["specs", "list", "--verbose", "--verbose"]).ok();
+    assert!(headers.stderr.contains(r#""authorization": Sensitive"#), "{}", headers.stderr);
+    let quiet = press_apps(&emulator, &dir, &["specs", "list"]).ok();
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    let chosen = command(emulator.base_url(), &dir, &["specs", "list"])
+        .env("RUST_LOG", "peak_press_apps::http=debug")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&chosen.stderr).contains("status=200"), "RUST_LOG chooses too");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn file_mistakes_name_the_file_line_and_key_in_the_files_terms() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = spec_dir("file-errors");
+    write(
+        &dir,
+        "version.yaml",
+        &SPEC.replace("    version: 1.0.0\n    notes", "    version: 1.0\n    notes"),
+    );
+    write(&dir, "list.yaml", &SPEC.replace("  metadata:\n    name", "  metadata: []\n  unused:\n    name"));
+    let version =
+        press_apps(&emulator, &dir, &["specs", "create", "version.yaml", "-p", "name=v", "-p", "title=V"]);
+    assert_eq!(version.code, 2, "{}", version.stderr);
+    assert!(
+        version.stderr.contains("version.yaml: `body.release.version`: \"1.0\" is not a semantic version"),
+        "{}",
+        version.stderr
+    );
+    assert!(version.stderr.contains("(line 10, column 5)"), "{}", version.stderr);
+    let list =
+        press_apps(&emulator, &dir, &["specs", "create", "list.yaml", "-p", "name=v", "-p", "title=V"]);
+    assert_eq!(list.code, 2, "{}", list.stderr);
+    assert!(list.stderr.contains("list.yaml") && list.stderr.contains("line"), "{}", list.stderr);
+    assert!(
+        list.stderr.contains("body.metadata: invalid type: a list, expected a map of keys at line 4"),
+        "{}",
+        list.stderr
+    );
+    assert!(!list.stderr.contains("struct") && !list.stderr.contains("NewSpecMetadata"), "{}", list.stderr);
+    assert!(emulator.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tables_for_one_answer_and_a_word_about_more_pages() {
+    let emulator = emulator(Duration::ZERO).await;
+    let dir = spec_dir("tables");
+    let ids = create_specs(&emulator, &dir, "t", 3);
+    let table = press_apps(&emulator, &dir, &["specs", "describe", &ids[0], "-o", "table"]).ok().stdout;
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[0].starts_with("FIELD") && rows[0].contains("VALUE"), "{table}");
+    assert!(rows.iter().any(|row| row.starts_with("metadata.name") && row.ends_with("t-0")), "{table}");
+    assert!(
+        rows.iter().any(|row| row.starts_with("latestRelease.version") && row.ends_with("1.0.0")),
+        "{table}"
+    );
+
+    let page = press_apps(&emulator, &dir, &["specs", "list", "-o", "table", "--page-size", "2"]).ok();
+    assert_eq!(page.stdout.lines().count(), 3, "{}", page.stdout);
+    assert!(
+        page.stderr.contains("page 1 of 2 (3 specs in all); --page-number 2 for the next, --all"),
+        "{}",
+        page.stderr
+    );
+    let last = press_apps(
+        &emulator,
+        &dir,
+        &["specs", "list", "-o", "table", "--page-size", "2", "--page-number", "2"],
+    )
+    .ok();
+    assert!(last.stderr.is_empty(), "{}", last.stderr);
 }

@@ -1,8 +1,8 @@
 //! `press-apps deployments ...`: app deployments and their revisions.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use peak_press_apps::{
     DeploymentStatus, RevisionStatus,
     types::{DeploymentMetadataUpdate, NewDeployment, NewRevision, RevisionInput},
@@ -77,6 +77,17 @@ pub enum Deployments {
         #[command(flatten)]
         wait: Wait,
     },
+    /// Waits for a deployment to be deployed or gone, as `--wait` does: to resume a wait that
+    /// timed out, or to wait in a later step of a script. Prints the deployment once deployed.
+    Wait {
+        deployment_id: String,
+        /// What to wait for.
+        #[arg(long = "for", value_enum, default_value_t = Until::Deployed)]
+        until: Until,
+        /// How long to wait, such as 90s, 15m or 1h30m.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "15m")]
+        timeout: Duration,
+    },
     /// Describes one revision of an app deployment.
     DescribeRevision {
         #[arg(long)]
@@ -93,6 +104,15 @@ pub enum Deployments {
         #[arg(long, value_delimiter = ',', value_parser = open::<RevisionStatus>)]
         status: Vec<RevisionStatus>,
     },
+}
+
+/// What `deployments wait` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Until {
+    /// Deployed, after a create, a new revision or a redeploy.
+    Deployed,
+    /// Gone, after a delete.
+    Gone,
 }
 
 /// The filters of `deployments list`. Lists of values are repeatable or comma-separated.
@@ -136,7 +156,7 @@ pub async fn run(command: Deployments, client: &LazyClient, printer: &mut Printe
             let client = client.get()?;
             let created = client.create_deployment(deployment.body).await?;
             printer.value(&created)?;
-            wait_for(client, &created.id, &wait, false, printer).await
+            wait_for(client, &created.id, &wait, false, printer).await.map(drop)
         }
         Deployments::List { listing, filters } => {
             let mut list = client.get()?.list_deployments().set_name(filters.name);
@@ -163,12 +183,12 @@ pub async fn run(command: Deployments, client: &LazyClient, printer: &mut Printe
             let client = client.get()?;
             client.delete_deployment(&deployment_id).await?;
             printer.value(&json!({}))?;
-            wait_for(client, &deployment_id, &wait, true, printer).await
+            wait_for(client, &deployment_id, &wait, true, printer).await.map(drop)
         }
         Deployments::Redeploy { deployment_id, wait } => {
             let client = client.get()?;
             printer.value(&client.redeploy(&deployment_id).await?)?;
-            wait_for(client, &deployment_id, &wait, false, printer).await
+            wait_for(client, &deployment_id, &wait, false, printer).await.map(drop)
         }
         Deployments::CreateRevision { deployment_id, file, revision_notes_file, wait } => {
             let Some(mut revision) = file.load(printer)? else { return Ok(()) };
@@ -177,7 +197,15 @@ pub async fn run(command: Deployments, client: &LazyClient, printer: &mut Printe
             }
             let (client, deployment_id) = (client.get()?, deployment_id.unwrap_or_default());
             printer.value(&client.create_deployment_revision(&deployment_id, revision.body).await?)?;
-            wait_for(client, &deployment_id, &wait, false, printer).await
+            wait_for(client, &deployment_id, &wait, false, printer).await.map(drop)
+        }
+        Deployments::Wait { deployment_id, until, timeout } => {
+            let wait = Wait { wait: true, timeout };
+            let gone = until == Until::Gone;
+            match wait_for(client.get()?, &deployment_id, &wait, gone, printer).await? {
+                Some(deployed) => printer.value(&deployed),
+                None => printer.value(&json!({})),
+            }
         }
         Deployments::DescribeRevision { deployment_id, revision } => {
             printer.value(&client.get()?.describe_deployment_revision(&deployment_id, revision).await?)

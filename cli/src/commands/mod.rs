@@ -9,12 +9,15 @@ pub mod specs;
 use std::cell::OnceCell;
 
 use futures::TryStreamExt;
-use peak_press_apps::{Client, ListQuery, Paginator, TOKEN_VARIABLE, UnsentRequest};
+use peak_press_apps::{
+    API_KEY_VARIABLE, Client, ListQuery, Paginator, TOKEN_VARIABLE, UnsentRequest, types::Deployment,
+};
 use serde_json::{Map, Value, json};
 
 use crate::{
-    args::{Cli, Command, Listing, Wait},
+    args::{Cli, Command, Listing, Output, Wait},
     failure::Failure,
+    jq::Jq,
     output::{Columns, Printer, Progress},
 };
 
@@ -32,11 +35,23 @@ impl LazyClient {
             return Ok(client);
         }
         let dry_run = self.dry_run;
+        let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        if !dry_run && variable(TOKEN_VARIABLE).is_none() && variable(API_KEY_VARIABLE).is_none() {
+            return Err(Failure::usage(format!(
+                "no token: set {TOKEN_VARIABLE} (or {API_KEY_VARIABLE}) to your Peak API key or token"
+            )));
+        }
+        if let Some(url) = &self.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(Failure::usage(format!(
+                "--base-url (or PRESS_APPS_BASE_URL) {url:?} is not a URL: give its scheme, as in \
+                 http://127.0.0.1:8080"
+            )));
+        }
         // A dry run sends nothing, so it needs no token; the one it shows is redacted anyway.
         let lookup = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .or_else(|| (dry_run && name == TOKEN_VARIABLE).then(|| "dry-run".to_owned()))
+            variable(name).or_else(|| (dry_run && name == TOKEN_VARIABLE).then(|| "dry-run".to_owned()))
         };
         let mut builder =
             Client::builder().env_vars(lookup)?.user_agent(concat!("press-apps/", env!("CARGO_PKG_VERSION")));
@@ -52,7 +67,11 @@ impl LazyClient {
 }
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
-    let mut printer = Printer::new(cli.output);
+    let jq = cli.jq.as_deref().map(Jq::new).transpose()?;
+    if jq.is_some() && cli.output != Output::Json {
+        return Err(Failure::usage("--jq filters JSON: leave out -o/--output"));
+    }
+    let mut printer = Printer::new(cli.output, jq);
     let client = LazyClient { base_url: cli.base_url, dry_run: cli.dry_run, client: OnceCell::new() };
     let outcome = match cli.command {
         Command::Specs(command) => specs::run(command, &client, &mut printer).await,
@@ -133,16 +152,16 @@ pub async fn print_listing<Q: ListQuery>(
 }
 
 /// With `--wait`, waits for the deployment to be deployed (or gone, with `gone`), showing each
-/// status on stderr.
+/// status on stderr; the deployment as deployed, if it was waited for.
 pub async fn wait_for(
     client: &Client,
     deployment_id: &str,
     wait: &Wait,
     gone: bool,
     printer: &mut Printer,
-) -> Result<(), Failure> {
+) -> Result<Option<Deployment>, Failure> {
     if !wait.wait {
-        return Ok(());
+        return Ok(None);
     }
     printer.flush()?;
     let waiter = client
@@ -152,10 +171,10 @@ pub async fn wait_for(
     if gone {
         waiter.gone().await?;
         eprintln!("press-apps: deployment {deployment_id} is gone");
-    } else {
-        let deployed = waiter.deployed().await?;
-        let revision = deployed.latest_revision.map_or(0, |r| r.revision);
-        eprintln!("press-apps: deployment {deployment_id} is deployed at revision {revision}");
+        return Ok(None);
     }
-    Ok(())
+    let deployed = waiter.deployed().await?;
+    let revision = deployed.latest_revision.as_ref().map_or(0, |r| r.revision);
+    eprintln!("press-apps: deployment {deployment_id} is deployed at revision {revision}");
+    Ok(Some(deployed))
 }
