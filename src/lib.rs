@@ -7,25 +7,73 @@
 //!
 //! # Getting started
 //!
+//! In `Cargo.toml`, beside this crate:
+//!
+//! ```toml
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! futures = "0.3"                       # for the listings' streams
+//!
+//! [dev-dependencies]
+//! peak-press-apps-emulator = "0.1"      # the API on loopback, for your tests
+//! ```
+//!
+//! A spec, a deployment of it, and a wait until it is deployed. This example runs as it is: it
+//! starts the crate's emulator, a faithful local stand-in for the service, which is also what
+//! your own tests can run against. Against the real service, build the client with
+//! [`Client::from_env`] instead (the token from `PEAK_AUTH_TOKEN`, the stage from `PEAK__STAGE`,
+//! as the Python SDK reads them).
+//!
+//! ```
+//! use peak_press_apps::{
+//!     Client,
+//!     types::{
+//!         DeploymentSpecRef, NewDeployment, NewDeploymentMetadata, NewSpec, NewSpecMetadata, ReleaseInput,
+//!         RevisionInput,
+//!     },
+//! };
+//! use peak_press_apps_emulator::Emulator;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let emulator = Emulator::start().await?;
+//!     let client = Client::builder().base_url(emulator.base_url()).token("any").build()?;
+//!
+//!     let spec = NewSpec::builder()
+//!         .metadata(NewSpecMetadata::builder().name("churn-model").title("Churn").summary("Predicts churn"))
+//!         .release(ReleaseInput::builder().version("1.0.0").notes("First release"))
+//!         .config(vec![]);
+//!     let spec_id = client.create_spec(spec).await?.id;
+//!
+//!     let deployment = NewDeployment::builder()
+//!         .metadata(NewDeploymentMetadata::builder().name("churn-prod").title("Churn").summary("Nightly"))
+//!         .revision(RevisionInput { notes: "First deployment".into() })
+//!         .spec(DeploymentSpecRef::builder().id(spec_id));
+//!     let deployment_id = client.create_deployment(deployment).await?.id;
+//!
+//!     // Polls with backoff until deployed; a failed deployment is `Error::DeploymentFailed`.
+//!     let deployed = client.wait_for_deployment(&deployment_id).deployed().await?;
+//!     assert_eq!(deployed.latest_revision.map(|r| r.revision), Some(1));
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Listings are streams of items across all pages, or one page with its counts, and every
+//! documented status is an error variant to match on:
+//!
 //! ```no_run
 //! use futures::TryStreamExt;
 //! use peak_press_apps::{Client, Error, SpecStatus};
 //!
 //! # async fn example() -> peak_press_apps::Result<()> {
-//! // The token from PEAK_AUTH_TOKEN (or API_KEY), the stage from PEAK__STAGE (or STAGE).
 //! let client = Client::from_env()?;
-//!
-//! // Lists are streams of items across all pages...
 //! let mut specs = client.list_specs().status(SpecStatus::Available).sort("name:asc").items();
 //! while let Some(spec) = specs.try_next().await? {
 //!     println!("{} {}", spec.id, spec.metadata.name);
 //! }
 //!
-//! // ...or one page at a time, with counts.
 //! let page = client.list_deployments().page_size(50).page(2).await?;
 //! println!("{} deployments in all", page.total);
 //!
-//! // Every documented status is a variant to match on.
 //! match client.describe_deployment("no-such-id").await {
 //!     Err(Error::NotFound(answer)) => eprintln!("gone: {}", answer.message()),
 //!     other => {
@@ -34,6 +82,14 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Testing with the emulator
+//!
+//! `peak-press-apps-emulator` serves the same API from memory on a free loopback port, with the
+//! service's rules, statuses and errors, and tools for tests: injected faults, scripted failures
+//! of one route, a log of the requests it received, and deployments forced into any status. Start
+//! one per test with `Emulator::start()` (or `Emulator::builder()` for a zero deploy delay, tokens
+//! and faults); it stops when dropped.
 //!
 //! # Configuration
 //!
