@@ -34,10 +34,11 @@ use crate::Error;
 ///
 /// A POST creates something (a spec, a release, a deployment, a revision) or starts a redeploy.
 /// If it reached the server, the server may have acted on it even though the client saw an
-/// error: a 503 from a proxy, a connection cut while the answer was on its way. Sending it again
-/// could then create a second revision. So a POST is retried only when its connection was
-/// never established, unless [`RetryConfig::retry_creates`] opts in. GET, DELETE and PATCH
-/// (which merges the fields it is given) are idempotent and retried freely.
+/// error: a 500 or 502, a connection cut while the answer was on its way. Sending it again could
+/// then create a second revision. So a POST is retried only when the service refused it before
+/// doing any work (429 and 503, as the service documents them) or its connection was never
+/// established, unless [`RetryConfig::retry_creates`] opts in. GET, DELETE and PATCH (which
+/// merges the fields it is given) are idempotent and retried freely.
 ///
 /// # A budget for a failing service
 ///
@@ -138,7 +139,11 @@ impl RetryConfig {
         match error {
             Error::Transport { source } => repeatable || source.is_connect(),
             Error::Timeout { source, .. } => repeatable || source.as_ref().is_some_and(|s| s.is_connect()),
-            other => repeatable && other.is_retryable(),
+            // 429 and 503 refuse a request before any work, so even a create is safe to repeat.
+            other => {
+                let refused = other.status().is_some_and(|status| matches!(status.as_u16(), 429 | 503));
+                (repeatable || refused) && other.is_retryable()
+            }
         }
     }
 

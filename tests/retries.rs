@@ -80,7 +80,7 @@ async fn other_errors_are_not_retried() {
 
 #[tokio::test]
 async fn creates_are_not_retried_once_they_may_have_reached_the_server() {
-    for status in [500, 502, 503, 429] {
+    for status in [500, 502] {
         let server = MockServer::start().await;
         fail_then_succeed(&server, ResponseTemplate::new(status), 1, json!({"id": "s"})).await;
         let error = client(&server.uri(), quick()).create_spec(new_spec()).await.unwrap_err();
@@ -90,13 +90,24 @@ async fn creates_are_not_retried_once_they_may_have_reached_the_server() {
     let server = MockServer::start().await;
     fail_then_succeed(
         &server,
-        ResponseTemplate::new(503),
+        ResponseTemplate::new(502),
         1,
         json!({"deploymentId": "d", "revision": 1, "revisionId": "r"}),
     )
     .await;
     client(&server.uri(), quick()).redeploy("d").await.unwrap_err();
     assert_eq!(request_count(&server).await, 1, "nor is a redeploy");
+}
+
+#[tokio::test]
+async fn creates_refused_before_any_work_are_retried() {
+    for status in [429, 503] {
+        let server = MockServer::start().await;
+        fail_then_succeed(&server, ResponseTemplate::new(status), 2, json!({"id": "s"})).await;
+        let created = client(&server.uri(), quick()).create_spec(new_spec()).await.unwrap();
+        assert_eq!(created.id, "s");
+        assert_eq!(request_count(&server).await, 3, "a POST refused with {status} is sent again");
+    }
 }
 
 #[tokio::test]

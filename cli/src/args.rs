@@ -8,7 +8,11 @@ use std::{marker::PhantomData, path::PathBuf, time::Duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
-    commands::{deployments::Deployments, specs::Specs},
+    commands::{
+        declarative::{ApplyArgs, PlanArgs},
+        deployments::Deployments,
+        specs::Specs,
+    },
     failure::exit_codes_help,
 };
 
@@ -23,9 +27,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "PRESS_APPS_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
 
-    /// How to print the answer.
-    #[arg(short, long, global = true, value_enum, default_value_t = Output::Json)]
-    pub output: Output,
+    /// How to print the answer: JSON unless asked otherwise (`plan` prints text for people unless
+    /// asked for JSON).
+    #[arg(short, long, global = true, value_enum)]
+    pub output: Option<Output>,
 
     /// Print the exact requests (method, URL, headers with the token redacted, body as sent)
     /// instead of sending them.
@@ -67,13 +72,18 @@ pub enum Command {
     /// App deployments and their revisions.
     #[command(subcommand)]
     Deployments(Deployments),
-    /// Prints the JSON Schema of a command's input file, for editors (`schema specs create`);
-    /// the same as that command's `--schema`.
+    /// Shows what apply would change to make the service match the files, and sends no write.
+    Plan(PlanArgs),
+    /// Makes the service match the files: creates, updates, releases, revises and (with
+    /// --prune) deletes, in dependency order. Safe to run again, interrupted or twice at once.
+    Apply(ApplyArgs),
+    /// Prints the JSON Schema of a command's input file, for editors (`schema specs create`,
+    /// the same as that command's `--schema`; `schema apply` for the files of plan and apply).
     Schema {
-        /// `specs` or `deployments`.
+        /// `specs`, `deployments` or `apply`.
         group: String,
-        /// The command, such as `create` or `update-metadata`.
-        command: String,
+        /// The command, such as `create` or `update-metadata`; none for `apply`.
+        command: Option<String>,
     },
     /// Prints a completion script for a shell.
     Completions {

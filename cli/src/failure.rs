@@ -22,6 +22,8 @@ pub mod code {
     pub const SERVICE: u8 = 6;
     /// A deployment waited on failed or did not settle in time.
     pub const WAIT: u8 = 7;
+    /// Not a failure: `plan --detailed-exitcode` found the service differing from the files.
+    pub const CHANGES: u8 = 10;
 }
 
 /// Every exit code with what it means, in order.
@@ -34,6 +36,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (code::AUTH, "authentication"),
     (code::SERVICE, "service or network"),
     (code::WAIT, "a deployment waited on failed or timed out"),
+    (code::CHANGES, "changes pending (plan --detailed-exitcode)"),
 ];
 
 /// The table as one sentence, for `--help`.
@@ -55,6 +58,16 @@ impl Failure {
     /// Bad usage or a bad input file.
     pub fn usage(message: impl Into<String>) -> Self {
         Self { message: message.into(), code: code::USAGE, unsent: None }
+    }
+
+    /// A failure with the exit code of its kind.
+    pub fn with_code(message: impl Into<String>, code: u8) -> Self {
+        Self { message: message.into(), code, unsent: None }
+    }
+
+    /// An exit code with nothing to say, such as [`code::CHANGES`].
+    pub fn exit(code: u8) -> Self {
+        Self::with_code(String::new(), code)
     }
 
     /// stdout was closed by its reader (`press-apps specs list | head -1`): the command ends

@@ -16,7 +16,7 @@ use std::{
 use schemars::{
     JsonSchema,
     r#gen::SchemaSettings,
-    schema::{RootSchema, Schema, SchemaObject},
+    schema::{Metadata, RootSchema, Schema, SchemaObject, SubschemaValidation},
     visit::{Visitor, visit_schema_object},
 };
 use serde::de::DeserializeOwned;
@@ -44,13 +44,42 @@ impl<T: FileKind> InputFile<T> {
             printer.value(&schema::<T>())?;
             return Ok(None);
         }
-        self.parse().map(Some)
+        let file = self.file.as_deref().ok_or_else(|| Failure::usage("no input file was given"))?;
+        Template::new(self.params_file.as_deref(), &self.params)?.render(file)?.parse().map(Some)
+    }
+}
+
+/// The variables that input files are rendered with: a params file, `-p` pairs over it, and the
+/// environment as `os_env`.
+pub struct Template {
+    variables: BTreeMap<String, Value>,
+}
+
+impl Template {
+    pub fn new(params_file: Option<&Path>, params: &[String]) -> Result<Self, Failure> {
+        let mut variables = BTreeMap::new();
+        if let Some(path) = params_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| Failure::usage(format!("cannot read {}: {error}", path.display())))?;
+            let map: BTreeMap<String, Value> = yaml_serde::from_str(&text).map_err(|error| {
+                Failure::usage(format!("{}: not a YAML map of variables: {error}", path.display()))
+            })?;
+            variables.extend(map);
+        }
+        for pair in params {
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| Failure::usage(format!("-p {pair:?}: expected KEY=VALUE")))?;
+            variables.insert(key.trim().to_owned(), Value::String(value.to_owned()));
+        }
+        let environment: serde_json::Map<String, Value> =
+            std::env::vars().map(|(k, v)| (k, Value::String(v))).collect();
+        variables.insert("os_env".to_owned(), Value::Object(environment));
+        Ok(Self { variables })
     }
 
-    /// Reads the file into `T`: includes, then the template, then YAML, then the rules the
-    /// service would refuse the file for, so that every mistake names the file, line and key.
-    fn parse(&self) -> Result<T, Failure> {
-        let file = self.file.as_deref().ok_or_else(|| Failure::usage("no input file was given"))?;
+    /// `file` (`-`: standard input) with its includes expanded and its template rendered.
+    pub fn render(&self, file: &Path) -> Result<Rendered, Failure> {
         let (shown, text) = if file == Path::new("-") {
             let mut text = String::new();
             std::io::stdin()
@@ -61,9 +90,38 @@ impl<T: FileKind> InputFile<T> {
         } else {
             (file.display().to_string(), expand(file, &mut Vec::new())?)
         };
-        let rendered = render(&shown, &text, self.variables()?)?;
+        let text = render(&shown, &text, self.variables.clone())?;
+        Ok(Rendered { shown, text })
+    }
+}
+
+/// A file as rendered, ready to parse.
+pub struct Rendered {
+    /// How messages name the file.
+    pub shown: String,
+    pub text: String,
+}
+
+impl Rendered {
+    /// The file as YAML, untyped.
+    pub fn value(&self) -> Result<Value, Failure> {
+        yaml_serde::from_str(&self.text)
+            .map_err(|error| Failure::usage(format!("{}: {}", self.shown, in_file_terms(&error.to_string()))))
+    }
+
+    /// The line and column of the key at `path`, as a message's suffix.
+    pub fn place(&self, path: &str) -> String {
+        place_of(&self.text, path)
+            .map(|(line, column)| format!(" (line {line}, column {column})"))
+            .unwrap_or_default()
+    }
+
+    /// The file as `T`, then checked against the rules the service would refuse it for, so that
+    /// every mistake names the file, line and key.
+    pub fn parse<T: DeserializeOwned + JsonSchema>(&self) -> Result<T, Failure> {
+        let shown = &self.shown;
         let mut unknown = Vec::new();
-        let deserializer = yaml_serde::Deserializer::from_str(&rendered);
+        let deserializer = yaml_serde::Deserializer::from_str(&self.text);
         // serde_ignored marks a step into an `Option` with `?`, which is no key of the file.
         let parsed = serde_ignored::deserialize(deserializer, |path| {
             unknown
@@ -78,13 +136,11 @@ impl<T: FileKind> InputFile<T> {
                 {
                     let _ = write!(message, "; did you mean `{suggestion}`?");
                 }
-                if let Some((line, column)) = place_of(&rendered, path) {
-                    let _ = write!(message, " (line {line}, column {column})");
-                }
+                message.push_str(&self.place(path));
                 Err(Failure::usage(message))
             }
             (Ok(value), None) => {
-                check_versions(&shown, &rendered)?;
+                check_versions(shown, &self.text)?;
                 Ok(value)
             }
             // The YAML library says where: "body.release: invalid type: ... at line 5 column 12".
@@ -93,35 +149,32 @@ impl<T: FileKind> InputFile<T> {
             }
         }
     }
-
-    /// The template's variables: the params file, then `-p` pairs over it, and `os_env`.
-    fn variables(&self) -> Result<BTreeMap<String, Value>, Failure> {
-        let mut variables = BTreeMap::new();
-        if let Some(path) = &self.params_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|error| Failure::usage(format!("cannot read {}: {error}", path.display())))?;
-            let map: BTreeMap<String, Value> = yaml_serde::from_str(&text).map_err(|error| {
-                Failure::usage(format!("{}: not a YAML map of variables: {error}", path.display()))
-            })?;
-            variables.extend(map);
-        }
-        for pair in &self.params {
-            let (key, value) = pair
-                .split_once('=')
-                .ok_or_else(|| Failure::usage(format!("-p {pair:?}: expected KEY=VALUE")))?;
-            variables.insert(key.trim().to_owned(), Value::String(value.to_owned()));
-        }
-        let environment: serde_json::Map<String, Value> =
-            std::env::vars().map(|(k, v)| (k, Value::String(v))).collect();
-        variables.insert("os_env".to_owned(), Value::Object(environment));
-        Ok(variables)
-    }
 }
 
 /// The JSON Schema (draft 7) of a kind of file. Objects allow no key their type does not name,
 /// as `press-apps` itself refuses unknown keys.
 pub fn schema<T: JsonSchema>() -> RootSchema {
     SchemaSettings::draft07().with_visitor(NoUnknownKeys).into_generator().into_root_schema_for::<T>()
+}
+
+/// The JSON Schema of a file that is either an `A` or a `B`.
+pub fn either_schema<A: JsonSchema, B: JsonSchema>(title: &str) -> RootSchema {
+    let mut generator = SchemaSettings::draft07().into_generator();
+    let choices = vec![generator.subschema_for::<A>(), generator.subschema_for::<B>()];
+    let mut root = RootSchema {
+        meta_schema: generator.settings().meta_schema.clone(),
+        schema: SchemaObject {
+            metadata: Some(Box::new(Metadata { title: Some(title.to_owned()), ..Metadata::default() })),
+            subschemas: Some(Box::new(SubschemaValidation {
+                any_of: Some(choices),
+                ..SubschemaValidation::default()
+            })),
+            ..SchemaObject::default()
+        },
+        definitions: generator.take_definitions(),
+    };
+    NoUnknownKeys.visit_root_schema(&mut root);
+    root
 }
 
 #[derive(Debug, Clone)]

@@ -18,6 +18,8 @@ pub type Columns = &'static [(&'static str, &'static str)];
 /// Where printed output goes, and how.
 pub struct Printer {
     format: Output,
+    /// The format asked for with `-o`, if one was.
+    asked: Option<Output>,
     jq: Option<Jq>,
     out: io::BufWriter<io::Stdout>,
     /// Rows held for a table printed at the end of a streamed listing.
@@ -27,8 +29,10 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(format: Output, jq: Option<Jq>) -> Self {
-        Self { format, jq, out: io::BufWriter::new(io::stdout()), rows: Vec::new(), documents: 0 }
+    /// Prints in the format `asked` for, JSON unless one was.
+    pub fn new(asked: Option<Output>, jq: Option<Jq>) -> Self {
+        let format = asked.unwrap_or(Output::Json);
+        Self { format, asked, jq, out: io::BufWriter::new(io::stdout()), rows: Vec::new(), documents: 0 }
     }
 
     /// Prints text as it is, such as a sample file.
@@ -142,7 +146,18 @@ impl Printer {
         self.write(text.as_bytes())
     }
 
-    fn line(&mut self, text: &str) -> Result<(), Failure> {
+    /// Whether `--jq` filters what is printed.
+    pub fn filtering(&self) -> bool {
+        self.jq.is_some()
+    }
+
+    /// The format asked for with `-o`, if one was.
+    pub fn asked(&self) -> Option<Output> {
+        self.asked
+    }
+
+    /// Prints a line of text as it is.
+    pub fn line(&mut self, text: &str) -> Result<(), Failure> {
         self.write(text.as_bytes())?;
         self.write(b"\n")
     }

@@ -3,6 +3,7 @@
 //! listing; waiting for a deployment; and what a dry run prints. No HTTP here: retries, errors
 //! and validation are the client's.
 
+pub mod declarative;
 pub mod deployments;
 pub mod specs;
 
@@ -27,14 +28,37 @@ pub struct LazyClient {
     base_url: Option<String>,
     dry_run: bool,
     client: OnceCell<Client>,
+    reader: OnceCell<Client>,
 }
 
 impl LazyClient {
+    /// The client the command's flags ask for: with `--dry-run`, one that sends nothing.
     pub fn get(&self) -> Result<&Client, Failure> {
-        if let Some(client) = self.client.get() {
+        Self::once(&self.client, || self.build(self.dry_run))
+    }
+
+    /// A client that reads from the service even with `--dry-run`: apply's dry run compares with
+    /// what is there and shows only the writes.
+    pub fn reader(&self) -> Result<&Client, Failure> {
+        if !self.dry_run {
+            return self.get();
+        }
+        Self::once(&self.reader, || self.build(false))
+    }
+
+    /// The client in `cell`, built by `build` the first time.
+    fn once(
+        cell: &OnceCell<Client>,
+        build: impl FnOnce() -> Result<Client, Failure>,
+    ) -> Result<&Client, Failure> {
+        if let Some(client) = cell.get() {
             return Ok(client);
         }
-        let dry_run = self.dry_run;
+        let client = build()?;
+        Ok(cell.get_or_init(|| client))
+    }
+
+    fn build(&self, dry_run: bool) -> Result<Client, Failure> {
         let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
         if !dry_run && variable(TOKEN_VARIABLE).is_none() && variable(API_KEY_VARIABLE).is_none() {
             return Err(Failure::usage(format!(
@@ -61,22 +85,30 @@ impl LazyClient {
         if dry_run {
             builder = builder.dry_run();
         }
-        let client = builder.build()?;
-        Ok(self.client.get_or_init(|| client))
+        Ok(builder.build()?)
     }
 }
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let jq = cli.jq.as_deref().map(Jq::new).transpose()?;
-    if jq.is_some() && cli.output != Output::Json {
+    if jq.is_some() && cli.output.is_some_and(|output| output != Output::Json) {
         return Err(Failure::usage("--jq filters JSON: leave out -o/--output"));
     }
     let mut printer = Printer::new(cli.output, jq);
-    let client = LazyClient { base_url: cli.base_url, dry_run: cli.dry_run, client: OnceCell::new() };
+    let client = LazyClient {
+        base_url: cli.base_url,
+        dry_run: cli.dry_run,
+        client: OnceCell::new(),
+        reader: OnceCell::new(),
+    };
     let outcome = match cli.command {
         Command::Specs(command) => specs::run(command, &client, &mut printer).await,
         Command::Deployments(command) => deployments::run(command, &client, &mut printer).await,
-        Command::Schema { group, command } => schema_of(&group, &command, &client, &mut printer).await,
+        Command::Plan(args) => declarative::plan_command(args, &client, &mut printer).await,
+        Command::Apply(args) => declarative::apply_command(args, &client, &mut printer).await,
+        Command::Schema { group, command } => {
+            schema_of(&group, command.as_deref().unwrap_or_default(), &client, &mut printer).await
+        }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "press-apps", &mut std::io::stdout());
@@ -97,13 +129,16 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 /// `press-apps schema GROUP COMMAND`: that command's own `--schema`, so that which file a command
-/// takes is said once, by the command.
+/// takes is said once, by the command; `schema apply` for the files of plan and apply.
 async fn schema_of(
     group: &str,
     command: &str,
     client: &LazyClient,
     printer: &mut Printer,
 ) -> Result<(), Failure> {
+    if matches!(group, "apply" | "plan") {
+        return printer.value(&declarative::set_file_schema());
+    }
     let parsed =
         <Cli as clap::Parser>::try_parse_from(["press-apps", group, command, "--schema"]).map_err(|_| {
             Failure::usage(format!("`{group} {command}` takes no input file, so it has no schema"))
@@ -116,7 +151,7 @@ async fn schema_of(
 }
 
 /// A stopped request as `--dry-run` prints it: the body as JSON when it is JSON.
-fn shown(request: &UnsentRequest) -> Value {
+pub fn shown(request: &UnsentRequest) -> Value {
     let headers: Map<String, Value> =
         request.headers.iter().map(|(name, value)| (name.clone(), Value::String(value.clone()))).collect();
     let body = match &request.body {

@@ -1,0 +1,383 @@
+//! Carrying a plan out: specs first, then deployments, then what pruning deletes, each step with
+//! independent resources concurrently. Every write is safe to repeat: a create that conflicts
+//! means another apply made it, and after an answer that leaves unknown whether a write happened
+//! (a 500, a 502, a cut connection) the resource is read again before the write is repeated.
+
+use std::{collections::HashMap, future::Future, sync::Mutex};
+
+use futures::{StreamExt, stream};
+use peak_press_apps::{
+    Client, Error, UnsentRequest,
+    types::{NewDeployment, NewRelease, NewRevision},
+};
+
+use crate::{
+    CONCURRENCY, Options,
+    compare::{contained, json},
+    desired::DesiredSpec,
+    plan::{Action, Change, Kind, Plan, SpecTarget},
+};
+
+/// How many times a write is tried when its answers leave it undone.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// What apply reports as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// A spec or a deployment.
+    pub kind: Kind,
+    /// Its name.
+    pub name: String,
+    /// What was done, such as `created (id ...)` or `released 1.1.0`.
+    pub what: String,
+}
+
+/// One action carried out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Done {
+    /// A spec or a deployment.
+    pub kind: Kind,
+    /// Its name.
+    pub name: String,
+    /// What was done.
+    pub action: Action,
+    /// Its id.
+    pub id: String,
+}
+
+/// A resource that apply could not bring to what the files say; the others went on.
+#[derive(Debug)]
+pub struct Failed {
+    /// A spec or a deployment.
+    pub kind: Kind,
+    /// Its name.
+    pub name: String,
+    /// Why.
+    pub error: crate::Error,
+}
+
+/// What apply did.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    /// Each action carried out.
+    pub done: Vec<Done>,
+    /// Each resource that failed, with its error.
+    pub failed: Vec<Failed>,
+    /// With a dry-run client for writes: each write it would have sent, in order.
+    pub unsent: Vec<UnsentRequest>,
+}
+
+/// Shared by the concurrent steps of one apply.
+struct Run<'a> {
+    reads: &'a Client,
+    writes: &'a Client,
+    options: &'a Options,
+    on_event: &'a (dyn Fn(&Event) + Send + Sync),
+    report: Mutex<ApplyReport>,
+    /// Spec ids by name, for deployments that name specs this apply creates.
+    spec_ids: Mutex<HashMap<String, String>>,
+}
+
+/// Carries `plan` out: reads through `reads`, writes through `writes` (the same client, or a
+/// [dry-run](peak_press_apps::ClientBuilder::dry_run) one to see the writes instead), and reports
+/// each step to `on_event`. A resource that fails does not stop the others.
+pub async fn apply(
+    reads: &Client,
+    writes: &Client,
+    plan: &Plan,
+    options: &Options,
+    on_event: &(dyn Fn(&Event) + Send + Sync),
+) -> ApplyReport {
+    let spec_ids = plan
+        .resources
+        .iter()
+        .filter(|change| change.kind == Kind::Spec)
+        .filter_map(|change| Some((change.name.clone(), change.id.clone()?)))
+        .collect();
+    let run = Run {
+        reads,
+        writes,
+        options,
+        on_event,
+        report: Mutex::new(ApplyReport::default()),
+        spec_ids: Mutex::new(spec_ids),
+    };
+    let (deletes, others): (Vec<&Change>, Vec<&Change>) =
+        plan.resources.iter().partition(|change| change.actions.contains(&Action::Delete));
+    let of = |kind| others.iter().copied().filter(move |change: &&Change| change.kind == kind);
+    run.each(of(Kind::Spec), |change| run.spec(change)).await;
+    let touched = run.each(of(Kind::Deployment), |change| run.deployment(change)).await;
+    run.each(deletes.iter().copied().filter(|c| c.kind == Kind::Deployment), |c| run.delete(c)).await;
+    run.each(deletes.iter().copied().filter(|c| c.kind == Kind::Spec), |c| run.delete(c)).await;
+    if let Some(timeout) = options.wait {
+        let run = &run;
+        let waits: Vec<_> = touched
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|(name, id)| async move {
+                let waited = run.reads.wait_for_deployment(&id).timeout(timeout).deployed().await;
+                run.settle(Kind::Deployment, &name, waited.map(|_| Vec::new()).map_err(crate::Error::from));
+            })
+            .collect();
+        stream::iter(waits).buffer_unordered(CONCURRENCY).collect::<Vec<()>>().await;
+    }
+    run.report.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Run<'_> {
+    /// Runs `step` for each change, concurrently; returns what each succeeded with.
+    async fn each<'c, T, F>(
+        &self,
+        changes: impl Iterator<Item = &'c Change>,
+        step: impl Fn(&'c Change) -> F,
+    ) -> Vec<Option<T>>
+    where
+        F: Future<Output = Result<(Vec<Done>, T), crate::Error>>,
+    {
+        // The futures are made first and streamed as they are, which keeps apply `Send`.
+        let steps: Vec<_> = changes
+            .filter(|change| !change.actions.is_empty() || change.refused.is_some())
+            .map(|change| {
+                let step = step(change);
+                async move {
+                    match step.await {
+                        Ok((done, value)) => {
+                            self.settle(change.kind, &change.name, Ok(done));
+                            Some(value)
+                        }
+                        Err(error) => {
+                            self.settle(change.kind, &change.name, Err(error));
+                            None
+                        }
+                    }
+                }
+            })
+            .collect();
+        stream::iter(steps).buffer_unordered(CONCURRENCY).collect().await
+    }
+
+    fn settle(&self, kind: Kind, name: &str, outcome: Result<Vec<Done>, crate::Error>) {
+        let mut report = self.report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match outcome {
+            Ok(done) => report.done.extend(done),
+            Err(error) => {
+                (self.on_event)(&Event { kind, name: name.to_owned(), what: format!("failed: {error}") });
+                report.failed.push(Failed { kind, name: name.to_owned(), error });
+            }
+        }
+    }
+
+    fn done(&self, change: &Change, action: Action, id: &str, what: String) -> Done {
+        (self.on_event)(&Event { kind: change.kind, name: change.name.clone(), what });
+        Done { kind: change.kind, name: change.name.clone(), action, id: id.to_owned() }
+    }
+
+    /// A write's outcome, with a dry run's stopped request noted and taken as done: `stand_in`
+    /// is what the write would have answered.
+    fn sent<T>(&self, outcome: Result<T, Error>, stand_in: impl FnOnce() -> T) -> Result<T, Error> {
+        match outcome {
+            Err(Error::NotSent { request }) => {
+                self.report.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).unsent.push(*request);
+                Ok(stand_in())
+            }
+            other => other,
+        }
+    }
+
+    async fn spec(&self, change: &Change) -> Result<(Vec<Done>, ()), crate::Error> {
+        if let Some(why) = &change.refused {
+            return Err(crate::Error::Refused(why.clone()));
+        }
+        let mut done = Vec::new();
+        let mut id = change.id.clone().unwrap_or_default();
+        if let Some(spec) = &change.work.create_spec {
+            let created = write_once(|| self.create_spec(spec), || self.find_spec(spec.name())).await;
+            id = self.sent(created, || format!("(new spec {})", spec.name()))?;
+            self.spec_ids.lock().unwrap_or_else(|p| p.into_inner()).insert(change.name.clone(), id.clone());
+            done.push(self.done(change, Action::Create, &id, format!("created ({id})")));
+        }
+        if let Some(update) = &change.work.update_spec {
+            let updated = self.writes.update_spec_metadata(&id, update.clone()).await.map(drop);
+            self.sent(updated, || ())?;
+            done.push(self.done(change, Action::Update, &id, "updated".to_owned()));
+        }
+        if let Some(release) = &change.work.release {
+            let version = &release.release.version;
+            let created =
+                write_once(|| self.create_release(&id, release), || self.find_release(&id, version)).await;
+            self.sent(created, || ())?;
+            done.push(self.done(change, Action::Release, &id, format!("released {version}")));
+        }
+        Ok((done, ()))
+    }
+
+    async fn create_spec(&self, spec: &DesiredSpec) -> Result<String, Error> {
+        let request = self
+            .writes
+            .create_spec(spec.body.clone())
+            .set_featured(spec.featured)
+            .set_scope(spec.scope.clone())
+            .tenants(spec.tenants.clone())
+            .set_parameters(spec.parameters.clone());
+        Ok(request.await?.id)
+    }
+
+    async fn find_spec(&self, name: &str) -> Result<Option<String>, Error> {
+        let page = self.reads.list_specs().name(name).page_size(crate::FIND_PAGE).page(1).await?;
+        Ok(page.items.into_iter().find(|spec| spec.metadata.name == name).map(|spec| spec.id))
+    }
+
+    async fn create_release(&self, spec_id: &str, release: &NewRelease) -> Result<(), Error> {
+        self.writes.create_spec_release(spec_id, release.clone()).await.map(drop)
+    }
+
+    async fn find_release(&self, spec_id: &str, version: &str) -> Result<Option<()>, Error> {
+        match self.reads.describe_spec_release(spec_id, version).await {
+            Ok(_) => Ok(Some(())),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Returns the deployment's id when it was created, revised or redeployed, for `--wait`.
+    async fn deployment(
+        &self,
+        change: &Change,
+    ) -> Result<(Vec<Done>, Option<(String, String)>), crate::Error> {
+        let mut done = Vec::new();
+        let mut id = change.id.clone().unwrap_or_default();
+        let mut touched = false;
+        if let Some((target, create)) = &change.work.create_deployment {
+            let spec_id = match target {
+                SpecTarget::Id(id) => id.clone(),
+                SpecTarget::Name(name) => self
+                    .spec_ids
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| crate::Error::Invalid(format!("spec {name:?} was not created")))?,
+            };
+            let mut create = create.clone();
+            create.spec.id = spec_id;
+            let name = create.metadata.name.clone();
+            let created =
+                write_once(|| self.create_deployment(&create), || self.find_deployment(&name)).await;
+            id = self.sent(created, || format!("(new deployment {name})"))?;
+            touched = true;
+            done.push(self.done(change, Action::Create, &id, format!("created ({id})")));
+        }
+        if let Some(update) = &change.work.update_deployment {
+            let updated = self.writes.update_deployment_metadata(&id, update.clone()).await.map(drop);
+            self.sent(updated, || ())?;
+            done.push(self.done(change, Action::Update, &id, "updated".to_owned()));
+        }
+        if let Some(revise) = &change.work.revise {
+            // Another apply may have made the same revision since the plan: look first.
+            let revised = match self.revision_matching(&id, revise).await? {
+                Some(number) => Ok(number),
+                None => write_once(|| self.revise(&id, revise), || self.revision_matching(&id, revise)).await,
+            };
+            let number = self.sent(revised, || 0)?;
+            touched = true;
+            done.push(self.done(change, Action::Revise, &id, format!("revision {number}")));
+        }
+        if change.actions.contains(&Action::Redeploy) {
+            let redeployed = self.writes.redeploy(&id).await.map(drop);
+            self.sent(redeployed, || ())?;
+            touched = true;
+            done.push(self.done(change, Action::Redeploy, &id, "redeploying".to_owned()));
+        }
+        Ok((done, touched.then(|| (change.name.clone(), id))))
+    }
+
+    async fn create_deployment(&self, create: &NewDeployment) -> Result<String, Error> {
+        Ok(self.writes.create_deployment(create.clone()).await?.id)
+    }
+
+    async fn find_deployment(&self, name: &str) -> Result<Option<String>, Error> {
+        let page = self.reads.list_deployments().name(name).page_size(crate::FIND_PAGE).page(1).await?;
+        Ok(page.items.into_iter().find(|d| d.metadata.name == name).map(|d| d.id))
+    }
+
+    async fn revise(&self, deployment_id: &str, revise: &NewRevision) -> Result<u64, Error> {
+        Ok(self.writes.create_deployment_revision(deployment_id, revise.clone()).await?.revision)
+    }
+
+    /// The number of the deployment's latest revision when it is the one `revise` would make:
+    /// the same release, notes (which carry the digest of masked values) and shown values.
+    async fn revision_matching(
+        &self,
+        deployment_id: &str,
+        revise: &NewRevision,
+    ) -> Result<Option<u64>, Error> {
+        let deployment = self.reads.describe_deployment(deployment_id).await?;
+        let Some(latest) = deployment.latest_revision else { return Ok(None) };
+        let revision = self.reads.describe_deployment_revision(deployment_id, latest.revision).await?;
+        let version = revision.spec.as_ref().and_then(|spec| spec.release.as_ref()).map(|r| &r.version);
+        let same = version == revise.release.as_ref().map(|r| &r.version)
+            && revision.notes.as_deref() == revise.revision.as_ref().map(|r| r.notes.as_str())
+            && contained(&json(&revise.app_parameters), &json(&revision.parameters));
+        Ok(same.then_some(latest.revision))
+    }
+
+    async fn delete(&self, change: &Change) -> Result<(Vec<Done>, ()), crate::Error> {
+        let id = change.id.clone().unwrap_or_default();
+        let deleted = match change.kind {
+            Kind::Deployment => self.writes.delete_deployment(&id).await,
+            Kind::Spec => self.writes.delete_spec(&id).await,
+        };
+        let sent = deleted.is_ok();
+        self.sent(deleted, || ())?;
+        if change.kind == Kind::Deployment && sent {
+            // A spec cannot be deleted while its deployments are still being deleted.
+            let limit = self.options.wait.unwrap_or(crate::DELETE_WAIT);
+            self.reads.wait_for_deployment(&id).timeout(limit).gone().await?;
+        }
+        Ok((vec![self.done(change, Action::Delete, &id, "deleted".to_owned())], ()))
+    }
+}
+
+/// Runs `write` until it succeeds, or until reading back with `found` shows that an attempt
+/// whose answer was lost (or that another apply) already did it. A conflict is read back once:
+/// the resource exists, made by someone else.
+async fn write_once<T, W, R>(write: impl Fn() -> W, found: impl Fn() -> R) -> Result<T, Error>
+where
+    W: Future<Output = Result<T, Error>>,
+    R: Future<Output = Result<Option<T>, Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match write().await {
+            Ok(value) => return Ok(value),
+            Err(error @ Error::NotSent { .. }) => return Err(error),
+            Err(error) => error,
+        };
+        let unknown = may_have_happened(&error);
+        if (error.is_conflict() || unknown)
+            && let Some(value) = found().await?
+        {
+            return Ok(value);
+        }
+        let again = unknown || error.is_retryable();
+        if error.is_conflict() || !again || attempt >= WRITE_ATTEMPTS {
+            return Err(error);
+        }
+    }
+}
+
+/// Whether a write whose attempt ended in `error` may have been carried out all the same.
+fn may_have_happened(error: &Error) -> bool {
+    match error {
+        Error::RetriesExhausted { last, .. } => may_have_happened(last),
+        Error::Transport { source } => !source.is_connect(),
+        Error::Timeout { source, .. } => !source.as_ref().is_some_and(|s| s.is_connect()),
+        other => match other.status().map(|status| status.as_u16()) {
+            Some(429 | 503) => false,
+            Some(status) => status >= 500,
+            None => matches!(other, Error::Decode { .. } | Error::ResponseTooLarge { .. }),
+        },
+    }
+}

@@ -1,0 +1,103 @@
+//! How a file's values are compared with the service's: a file says only what it cares about, so
+//! a value matches when everything the file gives is there (fields it leaves out are not
+//! differences), and numbers match whatever their spelling (`2` and `2.0`).
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::plan::FieldChange;
+
+/// `value` as JSON; a type that does not serialize (none of the API's) reads as null.
+pub fn json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// How the service shows a masked value.
+const MASKED: &str = "********";
+
+/// Whether everything `want` gives is in `have`: objects by their keys (a null in `want` says
+/// nothing), lists item by item and of the same length, numbers by value; a masked value in
+/// `have` says nothing either (masked values are compared by their digest).
+pub fn contained(want: &Value, have: &Value) -> bool {
+    match (want, have) {
+        (Value::Null, _) => true,
+        (_, Value::String(masked)) if masked == MASKED => true,
+        (Value::Object(want), Value::Object(have)) => {
+            want.iter().all(|(key, value)| contained(value, have.get(key).unwrap_or(&Value::Null)))
+        }
+        (Value::Object(want), Value::Null) => want.values().all(Value::is_null),
+        (Value::Array(want), Value::Array(have)) => {
+            want.len() == have.len() && want.iter().zip(have).all(|(want, have)| contained(want, have))
+        }
+        (Value::Array(want), Value::Null) => want.is_empty(),
+        (Value::Number(want), Value::Number(have)) => want.as_f64() == have.as_f64(),
+        (want, have) => want == have,
+    }
+}
+
+/// The fields of `want` that `have` lacks or holds otherwise, under `path`; each list that
+/// differs is one change.
+pub fn differences(path: &str, want: &Value, have: &Value, out: &mut Vec<FieldChange>) {
+    match (want, have) {
+        (Value::Object(fields), have) if !fields.is_empty() && !matches!(have, Value::Array(_)) => {
+            for (key, value) in fields {
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                differences(&child, value, have.get(key).unwrap_or(&Value::Null), out);
+            }
+        }
+        (want, have) if !contained(want, have) => {
+            out.push(FieldChange::new(path, have.clone(), want.clone()))
+        }
+        _ => {}
+    }
+}
+
+/// A short digest of values that the service masks when it shows them (parameters with
+/// `hideValue`), so that a changed secret can be told from an unchanged one without keeping it.
+/// Salted with the deployment's name, so that equal secrets of two deployments read differently.
+pub fn digest(salt: &str, values: &Value) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    hasher.update([0]);
+    hasher.update(values.to_string().as_bytes());
+    hasher.finalize().iter().take(12).map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_file_says_only_what_it_gives() {
+        let have = json!({"title": "T", "summary": "S", "replicas": 2.0, "tags": [{"name": "a"}]});
+        assert!(contained(&json!({"title": "T", "replicas": 2}), &have));
+        assert!(contained(&json!({"title": null}), &have));
+        assert!(!contained(&json!({"title": "U"}), &have));
+        assert!(!contained(&json!({"tags": []}), &have), "a list is compared whole");
+        assert!(!contained(&json!({"missing": 1}), &have));
+    }
+
+    #[test]
+    fn differences_name_each_field_with_old_and_new() {
+        let mut out = Vec::new();
+        differences(
+            "metadata",
+            &json!({"title": "New", "summary": "S"}),
+            &json!({"title": "Old", "summary": "S"}),
+            &mut out,
+        );
+        assert_eq!(out, vec![FieldChange::new("metadata.title", json!("Old"), json!("New"))]);
+    }
+
+    #[test]
+    fn digests_change_with_the_values_and_the_salt() {
+        let a = digest("d1", &json!({"run": {"key": "one"}}));
+        assert_eq!(a, digest("d1", &json!({"run": {"key": "one"}})));
+        assert_ne!(a, digest("d1", &json!({"run": {"key": "two"}})));
+        assert_ne!(a, digest("d2", &json!({"run": {"key": "one"}})));
+        assert_eq!(a.len(), 24);
+    }
+}
