@@ -1,0 +1,214 @@
+//! `press-apps plan` and `apply` through the binary against the in-process emulator: a
+//! repository's directory of files, the plan as people and programs read it, exit codes, dry
+//! runs, bad files and the files' schema.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
+
+use peak_press_apps_emulator::Emulator;
+use serde_json::Value;
+
+const TOKEN: &str = "declarative-test-token";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn press_apps(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(args)
+        .arg("--base-url")
+        .arg(emulator.base_url())
+        .current_dir(dir)
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .output()
+        .expect("the binary runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked") && !run.stderr.contains(TOKEN), "{}", run.stderr);
+    run
+}
+
+/// A repository's directory: a spec and, in a subdirectory, a deployment that names it.
+fn repository(name: &str, replicas: u32) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("press-apps-declarative-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("apps/deployments")).unwrap();
+    std::fs::write(dir.join("apps/churn.yaml"), SPEC).unwrap();
+    std::fs::write(
+        dir.join("apps/deployments/churn-prod.yaml"),
+        DEPLOYMENT.replace("REPLICAS", &replicas.to_string()),
+    )
+    .unwrap();
+    std::fs::write(dir.join("apps/README.md"), "not a file of the set").unwrap();
+    dir
+}
+
+const SPEC: &str = r#"body:
+  version: 1
+  kind: app
+  metadata:
+    name: churn
+    title: Churn model
+    summary: Predicts churn
+  release:
+    version: 1.0.0
+    notes: First release
+  config: []
+parameters:
+  build: []
+  run:
+    - name: replicas
+      type: number
+      required: false
+      defaultValue: 1
+    - name: api_key
+      type: string
+      required: false
+      defaultValue: ""
+      hideValue: true
+"#;
+
+const DEPLOYMENT: &str = r#"body:
+  metadata:
+    name: churn-prod
+    title: Churn in production
+    summary: Nightly scoring
+  spec:
+    name: churn
+  appParameters:
+    build: {}
+    run:
+      replicas: REPLICAS
+      api_key: "{{ api_key }}"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_then_apply_then_nothing_left_to_do() {
+    let emulator = Emulator::builder().deploy_delay(Duration::from_millis(100)).start().await.unwrap();
+    let dir = repository("cycle", 2);
+    let set = ["apps", "-p", "api_key=first", "--owner", "team-a"];
+    let with = |extra: &[&'static str]| -> Vec<&str> { extra.iter().copied().chain(set).collect() };
+
+    let planned = press_apps(&emulator, &dir, &with(&["plan", "--detailed-exitcode"]));
+    assert_eq!(planned.code, 10, "changes pending: {}", planned.stderr);
+    assert_eq!(
+        planned.stdout,
+        "+ spec churn: create\n+ deployment churn-prod: create\nPlan: 2 to create, 0 to update, 0 to delete, 0 unchanged.\n"
+    );
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"), "plan sends no write");
+
+    let applied = press_apps(&emulator, &dir, &with(&["apply", "--wait", "--timeout", "30s"]));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(applied.stdout, "Apply: 2 created, 0 updated, 0 deleted, 0 unchanged.\n");
+    assert!(
+        applied.stderr.contains("spec churn: created (")
+            && applied.stderr.contains("deployment churn-prod: created (")
+    );
+    let deployment = &press_apps(&emulator, &dir, &["deployments", "list", "--jq", ".deployments[0]"]).stdout;
+    let deployment: Value = serde_json::from_str(deployment).unwrap();
+    assert_eq!(deployment["metadata"]["status"], "deployed", "--wait waited");
+    let tags: Vec<&str> = deployment["metadata"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(tags, ["press-apps.owner:team-a"]);
+
+    emulator.clear_requests();
+    let again = press_apps(&emulator, &dir, &with(&["apply"]));
+    assert_eq!(again.stdout, "Apply: 0 created, 0 updated, 0 deleted, 2 unchanged.\n");
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"), "a second apply sends no write");
+    assert_eq!(press_apps(&emulator, &dir, &with(&["plan", "--detailed-exitcode"])).code, 0);
+
+    // A new value, and a rotated secret: one revision, the secret shown as hidden.
+    let dir = repository("cycle-2", 3);
+    let changed = press_apps(&emulator, &dir, &["plan", "apps", "-p", "api_key=second", "--owner", "team-a"]);
+    assert!(changed.stdout.contains("~ deployment churn-prod ("), "{}", changed.stdout);
+    assert!(changed.stdout.contains("    appParameters.run.replicas: 2 -> 3\n"), "{}", changed.stdout);
+    assert!(changed.stdout.contains("(hidden value) -> (hidden value)"), "{}", changed.stdout);
+    assert!(!changed.stdout.contains("second") && !changed.stdout.contains("first"), "{}", changed.stdout);
+    let json = press_apps(
+        &emulator,
+        &dir,
+        &["plan", "apps", "-p", "api_key=second", "--owner", "team-a", "-o", "json"],
+    );
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["formatVersion"], 1);
+    assert_eq!(json["summary"]["update"], 1);
+    assert_eq!(json["resources"][1]["actions"], serde_json::json!(["revise"]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_apply_shows_the_writes_and_sends_none() {
+    let emulator = Emulator::start().await.unwrap();
+    let dir = repository("dry", 2);
+    let run = press_apps(&emulator, &dir, &["apply", "apps", "-p", "api_key=k", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let requests: Vec<Value> =
+        serde_json::Deserializer::from_str(&run.stdout).into_iter::<Value>().map(Result::unwrap).collect();
+    assert_eq!(requests.len(), 2, "{}", run.stdout);
+    assert_eq!(
+        (requests[0]["method"].as_str(), requests[1]["method"].as_str()),
+        (Some("POST"), Some("POST"))
+    );
+    assert!(requests[1]["url"].as_str().unwrap().ends_with("/v1/apps/deployments/"));
+    assert_eq!(requests[1]["headers"]["authorization"], "<redacted>");
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"), "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_sets_are_refused_before_anything_is_sent() {
+    let emulator = Emulator::start().await.unwrap();
+    let dir = repository("bad", 2);
+    std::fs::write(dir.join("neither.yaml"), "body:\n  metadata:\n    name: x\n").unwrap();
+    std::fs::write(dir.join("typo.yaml"), SPEC.replace("summary:", "sumary:")).unwrap();
+    std::fs::write(
+        dir.join("orphan.yaml"),
+        DEPLOYMENT.replace("name: churn\n", "name: nowhere\n").replace("REPLICAS", "1"),
+    )
+    .unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["plan", "neither.yaml"],
+            "neither.yaml: `body` has neither: a spec file has body.release and body.config, a deployment file body.spec (line 1, column 1)",
+        ),
+        (&["plan", "typo.yaml"], "unknown key `body.metadata.sumary`; did you mean `summary`?"),
+        (&["plan", "orphan.yaml", "-p", "api_key=k"], "no spec \"nowhere\" in the files or the service"),
+        (&["plan", "apps", "apps/churn.yaml", "-p", "api_key=k"], "spec \"churn\" is described twice"),
+        (&["apply", "apps", "--prune"], "--owner"),
+    ];
+    for (args, needle) in cases {
+        let run = press_apps(&emulator, &dir, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+    }
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_schema_of_the_set_accepts_both_kinds_of_file() {
+    let emulator = Emulator::start().await.unwrap();
+    let dir = repository("schema", 2);
+    let schema: Value =
+        serde_json::from_str(&press_apps(&emulator, &dir, &["schema", "apply"]).stdout).unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let spec: Value = yaml_serde::from_str(SPEC).unwrap();
+    let deployment: Value = yaml_serde::from_str(&DEPLOYMENT.replace("REPLICAS", "2")).unwrap();
+    for file in [&spec, &deployment] {
+        let errors: Vec<String> = validator.iter_errors(file).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    let mut typo = deployment.clone();
+    typo["body"]["spec"]["nmae"] = Value::from("churn");
+    assert!(!validator.is_valid(&typo), "an unknown key is refused");
+}
