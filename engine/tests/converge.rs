@@ -134,6 +134,20 @@ async fn each_kind_of_change_and_then_nothing_to_do() {
     assert_eq!(held["deployment churn-prod"]["revisions"][0]["parameters"]["run"]["replicas"], 3);
     // The service fills region with its default: not a difference.
     assert!(!plan(&client, &files, &options).await.unwrap().has_changes());
+
+    // Someone changes the deployment by hand: plan shows it, field by field, and apply undoes it.
+    let id = changed.resources[1].id.clone().unwrap();
+    let by_hand = peak_press_apps::types::DeploymentMetadataUpdate::builder().title("Renamed by hand");
+    client.update_deployment_metadata(&id, by_hand).await.unwrap();
+    let drifted = plan(&client, &files, &options).await.unwrap();
+    assert_eq!(drifted.resources[1].actions, vec![Action::Update]);
+    assert_eq!(drifted.resources[1].fields[0].path, "metadata.title");
+    assert_eq!(
+        (&drifted.resources[1].fields[0].old, &drifted.resources[1].fields[0].new),
+        (&json!("Renamed by hand"), &json!("T"))
+    );
+    converge(&client, &files, &options).await;
+    assert!(!plan(&client, &files, &options).await.unwrap().has_changes());
 }
 
 #[tokio::test]
