@@ -5,7 +5,7 @@
 
 use std::{collections::HashMap, future::Future, sync::Mutex};
 
-use futures::{StreamExt, stream};
+use futures::{StreamExt, TryStreamExt, stream};
 use peak_press_apps::{
     Client, Error, UnsentRequest,
     types::{NewDeployment, NewRelease, NewRevision},
@@ -224,8 +224,13 @@ impl Run<'_> {
     }
 
     async fn find_spec(&self, name: &str) -> Result<Option<String>, Error> {
-        let page = self.reads.list_specs().name(name).page_size(crate::FIND_PAGE).page(1).await?;
-        Ok(page.items.into_iter().find(|spec| spec.metadata.name == name).map(|spec| spec.id))
+        let mut specs = self.reads.list_specs().name(name).items();
+        while let Some(spec) = specs.try_next().await? {
+            if spec.metadata.name == name {
+                return Ok(Some(spec.id));
+            }
+        }
+        Ok(None)
     }
 
     async fn create_release(&self, spec_id: &str, release: &NewRelease) -> Result<(), Error> {
@@ -297,8 +302,13 @@ impl Run<'_> {
     }
 
     async fn find_deployment(&self, name: &str) -> Result<Option<String>, Error> {
-        let page = self.reads.list_deployments().name(name).page_size(crate::FIND_PAGE).page(1).await?;
-        Ok(page.items.into_iter().find(|d| d.metadata.name == name).map(|d| d.id))
+        let mut deployments = self.reads.list_deployments().name(name).items();
+        while let Some(deployment) = deployments.try_next().await? {
+            if deployment.metadata.name == name {
+                return Ok(Some(deployment.id));
+            }
+        }
+        Ok(None)
     }
 
     async fn revise(&self, deployment_id: &str, revise: &NewRevision) -> Result<u64, Error> {

@@ -85,9 +85,6 @@ pub use plan::{Action, Change, FieldChange, Kind, PLAN_FORMAT_VERSION, Plan, Sum
 /// How many resources are read or written at once.
 const CONCURRENCY: usize = 8;
 
-/// The page size of a lookup by name.
-const FIND_PAGE: u64 = 100;
-
 /// How long pruning waits for a deleted deployment to be gone before deleting its spec, unless
 /// `wait` says otherwise.
 const DELETE_WAIT: Duration = Duration::from_secs(15 * 60);
