@@ -88,6 +88,7 @@ pub struct EmulatorBuilder {
     deploy_delay: Duration,
     body_limit: usize,
     faults: Option<Faults>,
+    state: Option<serde_json::Value>,
 }
 
 impl Default for EmulatorBuilder {
@@ -100,6 +101,7 @@ impl Default for EmulatorBuilder {
             deploy_delay: DEFAULT_DEPLOY_DELAY,
             body_limit: DEFAULT_BODY_LIMIT,
             faults: None,
+            state: None,
         }
     }
 }
@@ -150,6 +152,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Starts from this state, a document that [`Emulator::export_state`] wrote (a fixture); a
+    /// document it refuses makes [`start`](Self::start) fail with the reasons.
+    pub fn state(mut self, state: serde_json::Value) -> Self {
+        self.state = Some(state);
+        self
+    }
+
     /// Binds the address and starts serving in the background.
     pub async fn start(self) -> io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
@@ -169,6 +178,14 @@ impl EmulatorBuilder {
             scripted: Mutex::new(Vec::new()),
             requests: Mutex::new(VecDeque::new()),
         });
+        if let Some(fixture) = &self.state {
+            state.import(fixture.to_string().as_bytes()).map_err(|why| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the state to start from is refused: {why}"),
+                )
+            })?;
+        }
         let app = routes::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         // Responses go out at once on keep-alive connections: no Nagle delay.
@@ -221,6 +238,29 @@ impl Emulator {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The whole state as one JSON document: every spec with its releases, every deployment with
+    /// its revisions, ids, numbers, times and statuses included, and transitions under way as the
+    /// time they have left. [`import_state`](Self::import_state) of it, here or in another
+    /// emulator, answers every read as this one does. The control route `GET /_emulator/state`
+    /// gives the same.
+    pub fn export_state(&self) -> serde_json::Value {
+        self.state.export()
+    }
+
+    /// Replaces the whole state with `state`, a document that [`export_state`](Self::export_state)
+    /// wrote (or a fixture written the same way). A document that is malformed, of another
+    /// version, or inconsistent (a deployment of a spec it does not hold, releases out of order,
+    /// a name twice) is refused whole with every reason, and nothing changes. The control route
+    /// `PUT /_emulator/state` does the same.
+    pub fn import_state(&self, state: &serde_json::Value) -> Result<(), String> {
+        self.state.import(state.to_string().as_bytes())
+    }
+
+    /// Forgets every spec and deployment, as `POST /_emulator/reset` does.
+    pub fn reset(&self) {
+        self.state.reset();
     }
 
     /// Switches fault injection on (with new draws from the seed) or off, while it runs.

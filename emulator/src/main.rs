@@ -1,6 +1,6 @@
 //! `press-apps-emulator`: serves the Press Apps API emulator until Ctrl-C.
 
-use std::{net::IpAddr, process::ExitCode, time::Duration};
+use std::{net::IpAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Parser;
 use peak_press_apps_emulator::{DEFAULT_BODY_LIMIT, Emulator, Fault, Faults};
@@ -45,6 +45,13 @@ struct Flags {
     /// Latency added to every answer on /v1, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Start from the state in this JSON document (as --export-on-exit or GET /_emulator/state
+    /// wrote it).
+    #[arg(long, value_name = "FILE")]
+    import: Option<PathBuf>,
+    /// Write the whole state to this file as a JSON document when stopped with Ctrl-C.
+    #[arg(long, value_name = "FILE")]
+    export_on_exit: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -72,8 +79,25 @@ async fn main() -> ExitCode {
     for token in flags.read_only_tokens {
         builder = builder.read_only_token(token);
     }
+    if let Some(path) = &flags.import {
+        let state = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}")));
+        match state {
+            Ok(state) => builder = builder.state(state),
+            Err(why) => {
+                eprintln!("press-apps-emulator: cannot import {}: {why}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+            let file = flags.import.as_ref().map(|path| path.display().to_string()).unwrap_or_default();
+            eprintln!("press-apps-emulator: cannot import {file}: {error}");
+            return ExitCode::FAILURE;
+        }
         Err(error) => {
             eprintln!("press-apps-emulator: cannot listen on {}:{}: {error}", flags.host, flags.port);
             return ExitCode::FAILURE;
@@ -84,6 +108,20 @@ async fn main() -> ExitCode {
         eprintln!("press-apps-emulator: cannot wait for Ctrl-C: {error}");
     }
     tracing::info!("stopping");
+    let state = emulator.export_state();
     emulator.shutdown().await;
+    if let Some(path) = &flags.export_on_exit {
+        // Written beside the file and renamed over it: a reader never sees half a document.
+        let partial = path.with_extension("partial");
+        let written = serde_json::to_vec_pretty(&state)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&partial, bytes))
+            .and_then(|()| std::fs::rename(&partial, path));
+        if let Err(error) = written {
+            eprintln!("press-apps-emulator: cannot export the state to {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+        tracing::info!("exported the state to {}", path.display());
+    }
     ExitCode::SUCCESS
 }

@@ -83,6 +83,25 @@ impl Shared {
         store
     }
 
+    /// The whole state as one document.
+    pub fn export(&self) -> Value {
+        serde_json::to_value(self.store().export()).unwrap_or_default()
+    }
+
+    /// Replaces the whole state with the document in `body`, or changes nothing and says why.
+    pub fn import(&self, body: &[u8]) -> Result<(), String> {
+        let snapshot = serde_json::from_slice(body).map_err(|e| format!("not a state document: {e}"))?;
+        let mut store = lock(&self.store);
+        *store = Store::import(snapshot, store.deploy_delay)?;
+        Ok(())
+    }
+
+    /// Forgets every spec and deployment.
+    pub fn reset(&self) {
+        let mut store = lock(&self.store);
+        *store = Store::new(store.deploy_delay);
+    }
+
     pub fn record(&self, request: ReceivedRequest) {
         let mut log = lock(&self.requests);
         if log.len() == REQUEST_LOG_CAPACITY {

@@ -254,3 +254,20 @@ pub(super) async fn set_status(
     state.store().set_status(&deployment_id, body.status)?;
     Ok(Json(json!({})))
 }
+
+/// `GET /_emulator/state`: the whole state as one document.
+pub(super) async fn export_state(State(state): State<AppState>) -> Json<Value> {
+    Json(state.export())
+}
+
+/// `PUT /_emulator/state`: replaces the whole state with a document, or refuses it whole.
+pub(super) async fn import_state(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
+    state.import(&body).map_err(ApiError::bad_request)?;
+    Ok(Json(json!({})))
+}
+
+/// `POST /_emulator/reset`: forgets everything.
+pub(super) async fn reset(State(state): State<AppState>, _body: Bytes) -> Json<Value> {
+    state.reset();
+    Json(json!({}))
+}

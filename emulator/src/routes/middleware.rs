@@ -56,11 +56,16 @@ pub(super) async fn limit_body(State(state): State<AppState>, request: Request, 
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > state.body_limit as u64) {
+    // A state document is as large as the state: the limit is the API's, not the control routes'.
+    let limit = if request.uri().path().starts_with("/_emulator/") { STATE_LIMIT } else { state.body_limit };
+    if declared.is_some_and(|length| length > limit as u64) {
         return too_large(state.body_limit).into_response();
     }
     next.run(request).await
 }
+
+/// The largest body of a control route, such as a state document: 1 GiB.
+pub(super) const STATE_LIMIT: usize = 1 << 30;
 
 pub(super) fn too_large(limit: usize) -> ApiError {
     ApiError::too_large(format!("the request body is larger than the limit of {limit} bytes"))

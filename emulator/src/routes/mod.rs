@@ -10,6 +10,7 @@ mod query;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     middleware::from_fn_with_state,
     response::IntoResponse,
     routing::{get, post},
@@ -47,6 +48,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/resource-usage/api/v1/telemetry", post(empty_object))
         .route("/openapi.json", get(document))
         .route("/_emulator/deployments/{deployment_id}/status", post(set_status))
+        .route(
+            "/_emulator/state",
+            get(export_state).put(import_state).layer(DefaultBodyLimit::max(middleware::STATE_LIMIT)),
+        )
+        .route("/_emulator/reset", post(reset))
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(from_fn_with_state(state.clone(), limit_body))

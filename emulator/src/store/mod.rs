@@ -7,7 +7,8 @@
 //!
 //! This module holds the state and the operations; `rules` the checks and derivations they share
 //! (versions, parameter types, which blocks a release deploys), `paging` the listings' filters,
-//! order and pages, and `output` how records become the service's answers.
+//! order and pages, `output` how records become the service's answers, and `snapshot` the whole
+//! state as one document, out and in.
 
 use std::{
     collections::HashMap,
@@ -29,6 +30,7 @@ const CREATOR: &str = "emulator@peak.ai";
 mod output;
 mod paging;
 mod rules;
+mod snapshot;
 
 use output::{deployment_out, release_out, spec_out};
 pub use paging::{ListQuery, Page};
@@ -106,7 +108,7 @@ impl Deployment {
 
 /// The whole state of one emulator.
 pub struct Store {
-    deploy_delay: Duration,
+    pub(crate) deploy_delay: Duration,
     last_stamp_ms: i64,
     specs: HashMap<String, Spec>,
     deployments: HashMap<String, Deployment>,

@@ -1,0 +1,425 @@
+//! The whole state as one JSON document, out and in: fixtures for tests, a colleague's state to
+//! reproduce a bug, a CI job that starts from a known state. The document names its format and
+//! version; one of another version is refused with both versions named, never misread. An
+//! import checks the whole document before anything changes: one mistake and the state stays as
+//! it was.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Deployment, Pending, Release, Revision, Spec, Store};
+use crate::model::{
+    AppParameters, BlockConfig, BlockDeployment, DeploymentStatus, Metadata, ParameterDefinitions,
+    RevisionStatus, Scope, SpecStatus, Tag,
+};
+
+/// What the document says it is.
+pub const FORMAT: &str = "peak-press-apps-emulator/state";
+
+/// The version of the document this emulator writes and reads.
+pub const VERSION: u32 = 1;
+
+/// The whole state.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Snapshot {
+    format: String,
+    version: u32,
+    /// Every spec with its releases, oldest first.
+    specs: Vec<SpecRecord>,
+    /// Every deployment with its revisions, oldest first.
+    deployments: Vec<DeploymentRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MetadataRecord {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description_content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    image_url: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+    created_at: String,
+    created_by: String,
+    updated_at: String,
+    updated_by: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SpecRecord {
+    id: String,
+    featured: bool,
+    scope: Scope,
+    #[serde(default)]
+    tenants: Vec<String>,
+    status: SpecStatus,
+    metadata: MetadataRecord,
+    releases: Vec<ReleaseRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReleaseRecord {
+    id: String,
+    version: String,
+    notes: String,
+    created_at: String,
+    created_by: String,
+    #[serde(default)]
+    config: Vec<BlockConfig>,
+    #[serde(default)]
+    parameters: ParameterDefinitions,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeploymentRecord {
+    id: String,
+    spec_id: String,
+    status: DeploymentStatus,
+    metadata: MetadataRecord,
+    /// A transition under way: to `deployed` or gone, after so many milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    settles: Option<Settles>,
+    revisions: Vec<RevisionRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Settles {
+    to: SettlesTo,
+    in_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SettlesTo {
+    Deployed,
+    Gone,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RevisionRecord {
+    id: String,
+    number: u64,
+    status: RevisionStatus,
+    notes: String,
+    created_at: String,
+    created_by: String,
+    release_version: String,
+    #[serde(default)]
+    parameters: AppParameters,
+    #[serde(default)]
+    blocks: Vec<BlockRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BlockRecord {
+    deployment_id: String,
+    platform_id: String,
+    name: String,
+    status: RevisionStatus,
+}
+
+fn metadata_out(metadata: &Metadata) -> MetadataRecord {
+    MetadataRecord {
+        name: metadata.name.clone(),
+        title: metadata.title.clone(),
+        summary: metadata.summary.clone(),
+        description: metadata.description.clone(),
+        description_content_type: metadata.description_content_type.clone(),
+        image_url: metadata.image_url.clone(),
+        tags: metadata.tags.clone(),
+        created_at: metadata.created_at.clone(),
+        created_by: metadata.created_by.clone(),
+        updated_at: metadata.updated_at.clone(),
+        updated_by: metadata.updated_by.clone(),
+    }
+}
+
+fn metadata_in(record: MetadataRecord, status: &'static str) -> Metadata {
+    Metadata {
+        name: record.name,
+        title: record.title,
+        summary: record.summary,
+        description: record.description,
+        description_content_type: record.description_content_type,
+        image_url: record.image_url,
+        tags: record.tags,
+        status,
+        created_at: record.created_at,
+        created_by: record.created_by,
+        updated_at: record.updated_at,
+        updated_by: record.updated_by,
+    }
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time, or why it is not one.
+fn millis(what: &str, at: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|at| at.timestamp_millis())
+        .map_err(|_| format!("{what}: {at:?} is not an RFC 3339 time"))
+}
+
+impl Store {
+    /// The whole state as a document, oldest first, with transitions under way as the time they
+    /// have left.
+    pub fn export(&self) -> Snapshot {
+        let now = Instant::now();
+        let mut specs: Vec<&Spec> = self.specs.values().collect();
+        specs.sort_by(|a, b| (&a.metadata.created_at, &a.id).cmp(&(&b.metadata.created_at, &b.id)));
+        let mut deployments: Vec<&Deployment> = self.deployments.values().collect();
+        deployments.sort_by(|a, b| (&a.metadata.created_at, &a.id).cmp(&(&b.metadata.created_at, &b.id)));
+        Snapshot {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            specs: specs
+                .into_iter()
+                .map(|spec| SpecRecord {
+                    id: spec.id.clone(),
+                    featured: spec.featured,
+                    scope: spec.scope,
+                    tenants: spec.tenants.clone(),
+                    status: spec.status,
+                    metadata: metadata_out(&spec.metadata),
+                    releases: spec
+                        .releases
+                        .iter()
+                        .map(|release| ReleaseRecord {
+                            id: release.id.clone(),
+                            version: release.version.to_string(),
+                            notes: release.notes.clone(),
+                            created_at: release.created_at.clone(),
+                            created_by: release.created_by.clone(),
+                            config: release.config.clone(),
+                            parameters: release.parameters.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            deployments: deployments
+                .into_iter()
+                .map(|deployment| DeploymentRecord {
+                    id: deployment.id.clone(),
+                    spec_id: deployment.spec_id.clone(),
+                    status: deployment.status,
+                    metadata: metadata_out(&deployment.metadata),
+                    settles: deployment.pending.as_ref().map(|pending| {
+                        let (to, at) = match pending {
+                            Pending::Deployed(at) => (SettlesTo::Deployed, at),
+                            Pending::Gone(at) => (SettlesTo::Gone, at),
+                        };
+                        Settles { to, in_ms: at.saturating_duration_since(now).as_millis() as u64 }
+                    }),
+                    revisions: deployment
+                        .revisions
+                        .iter()
+                        .map(|revision| RevisionRecord {
+                            id: revision.id.clone(),
+                            number: revision.number,
+                            status: revision.status,
+                            notes: revision.notes.clone(),
+                            created_at: revision.created_at.clone(),
+                            created_by: revision.created_by.clone(),
+                            release_version: revision.release_version.clone(),
+                            parameters: revision.parameters.clone(),
+                            blocks: revision
+                                .blocks
+                                .iter()
+                                .map(|block| BlockRecord {
+                                    deployment_id: block.deployment_id.clone(),
+                                    platform_id: block.platform_id.clone(),
+                                    name: block.name.clone(),
+                                    status: block.status,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A store holding exactly `snapshot`, or every reason it cannot be one: another format or
+    /// version, ids or names twice, a deployment of a spec that is not there, releases out of
+    /// order, revisions not numbered 1, 2, 3, a time that is not a time.
+    pub fn import(snapshot: Snapshot, deploy_delay: Duration) -> Result<Store, String> {
+        if snapshot.format != FORMAT || snapshot.version != VERSION {
+            return Err(format!(
+                "this is {:?} version {}; this emulator reads {FORMAT:?} version {VERSION}",
+                snapshot.format, snapshot.version
+            ));
+        }
+        let mut problems = Vec::new();
+        let mut store = Store::new(deploy_delay);
+        let mut names = HashSet::new();
+        let mut ids = HashSet::new();
+        let mut last_ms = 0;
+        let mut versions_of: HashMap<String, HashSet<String>> = HashMap::new();
+        // Oldest first, whatever the document's order: the default order is creation order.
+        let (mut specs, mut deployments) = (snapshot.specs, snapshot.deployments);
+        specs.sort_by(|a, b| (&a.metadata.created_at, &a.id).cmp(&(&b.metadata.created_at, &b.id)));
+        deployments.sort_by(|a, b| (&a.metadata.created_at, &a.id).cmp(&(&b.metadata.created_at, &b.id)));
+        for record in specs {
+            let what = format!("spec {:?}", record.id);
+            if !ids.insert(record.id.clone()) {
+                problems.push(format!("{what}: the id is used twice"));
+            }
+            if !names.insert(record.metadata.name.clone()) {
+                problems.push(format!("{what}: another spec is named {:?}", record.metadata.name));
+            }
+            if !record.tenants.is_empty() && record.scope != Scope::Shared {
+                problems.push(format!("{what}: tenants are only kept with the shared scope"));
+            }
+            for at in [&record.metadata.created_at, &record.metadata.updated_at] {
+                last_ms = last_ms.max(millis(&what, at).unwrap_or_else(|why| {
+                    problems.push(why);
+                    0
+                }));
+            }
+            if record.releases.is_empty() {
+                problems.push(format!("{what}: a spec has at least one release"));
+            }
+            let mut releases: Vec<Release> = Vec::new();
+            for release in record.releases {
+                let version = match semver::Version::parse(&release.version) {
+                    Ok(version) => version,
+                    Err(_) => {
+                        problems
+                            .push(format!("{what}: release {:?} is not a semantic version", release.version));
+                        continue;
+                    }
+                };
+                if releases.last().is_some_and(|last| last.version >= version) {
+                    problems.push(format!("{what}: release {version} is not greater than the one before it"));
+                }
+                match millis(&what, &release.created_at) {
+                    Ok(ms) => last_ms = last_ms.max(ms),
+                    Err(why) => problems.push(why),
+                }
+                versions_of.entry(record.id.clone()).or_default().insert(version.to_string());
+                releases.push(Release {
+                    id: release.id,
+                    version,
+                    notes: release.notes,
+                    created_at: release.created_at,
+                    created_by: release.created_by,
+                    config: release.config,
+                    parameters: release.parameters,
+                });
+            }
+            let spec = Spec {
+                id: record.id.clone(),
+                featured: record.featured,
+                scope: record.scope,
+                tenants: record.tenants,
+                metadata: metadata_in(record.metadata, record.status.as_str()),
+                status: record.status,
+                releases,
+            };
+            store.specs.insert(record.id.clone(), spec);
+            store.spec_orders.push(&record.id, |id| &store.specs[id].metadata);
+        }
+        let mut names = HashSet::new();
+        let now = Instant::now();
+        for record in deployments {
+            let what = format!("deployment {:?}", record.id);
+            if !ids.insert(record.id.clone()) {
+                problems.push(format!("{what}: the id is used twice"));
+            }
+            if !names.insert(record.metadata.name.clone()) {
+                problems.push(format!("{what}: another deployment is named {:?}", record.metadata.name));
+            }
+            let Some(versions) = versions_of.get(&record.spec_id) else {
+                problems.push(format!("{what}: its spec {:?} is not in the document", record.spec_id));
+                continue;
+            };
+            for at in [&record.metadata.created_at, &record.metadata.updated_at] {
+                last_ms = last_ms.max(millis(&what, at).unwrap_or_else(|why| {
+                    problems.push(why);
+                    0
+                }));
+            }
+            if record.revisions.is_empty() {
+                problems.push(format!("{what}: a deployment has at least one revision"));
+            }
+            let mut revisions = Vec::new();
+            for (index, revision) in record.revisions.into_iter().enumerate() {
+                if revision.number != index as u64 + 1 {
+                    problems.push(format!(
+                        "{what}: revision {} stands where {} belongs",
+                        revision.number,
+                        index + 1
+                    ));
+                }
+                if !versions.contains(&revision.release_version) {
+                    problems.push(format!(
+                        "{what}: revision {} deploys release {}, which its spec does not have",
+                        revision.number, revision.release_version
+                    ));
+                }
+                match millis(&what, &revision.created_at) {
+                    Ok(ms) => last_ms = last_ms.max(ms),
+                    Err(why) => problems.push(why),
+                }
+                revisions.push(Revision {
+                    id: revision.id,
+                    number: revision.number,
+                    status: revision.status,
+                    notes: revision.notes,
+                    created_at: revision.created_at,
+                    created_by: revision.created_by,
+                    release_version: revision.release_version,
+                    parameters: revision.parameters,
+                    blocks: revision
+                        .blocks
+                        .into_iter()
+                        .map(|block| BlockDeployment {
+                            deployment_id: block.deployment_id,
+                            platform_id: block.platform_id,
+                            kind: "workflow",
+                            name: block.name,
+                            status: block.status,
+                        })
+                        .collect(),
+                });
+            }
+            let pending = record.settles.map(|settles| {
+                let at = now + Duration::from_millis(settles.in_ms);
+                match settles.to {
+                    SettlesTo::Deployed => Pending::Deployed(at),
+                    SettlesTo::Gone => Pending::Gone(at),
+                }
+            });
+            let deployment = Deployment {
+                id: record.id.clone(),
+                metadata: metadata_in(record.metadata, record.status.as_str()),
+                status: record.status,
+                spec_id: record.spec_id,
+                revisions,
+                pending,
+            };
+            store.deployments.insert(record.id.clone(), deployment);
+            store.deployment_orders.push(&record.id, |id| &store.deployments[id].metadata);
+        }
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
+        store.last_stamp_ms = last_ms;
+        Ok(store)
+    }
+}
