@@ -89,6 +89,7 @@ pub struct EmulatorBuilder {
     body_limit: usize,
     faults: Option<Faults>,
     state: Option<serde_json::Value>,
+    data: Option<std::path::PathBuf>,
 }
 
 impl Default for EmulatorBuilder {
@@ -102,6 +103,7 @@ impl Default for EmulatorBuilder {
             body_limit: DEFAULT_BODY_LIMIT,
             faults: None,
             state: None,
+            data: None,
         }
     }
 }
@@ -159,6 +161,16 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keeps the whole state in this SQLite file, so that it survives a restart: a new file
+    /// starts empty, an existing one is read back with every id, number, time and status as it
+    /// was. Every write is committed to the file before it is answered, so a write that was
+    /// answered survives the process being killed. A file of another format version is refused
+    /// with both versions named. Without it the state lives in memory only.
+    pub fn data(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.data = Some(path.into());
+        self
+    }
+
     /// Binds the address and starts serving in the background.
     pub async fn start(self) -> io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
@@ -169,8 +181,22 @@ impl EmulatorBuilder {
         };
         let mut document: serde_json::Value = serde_json::from_str(DOCUMENT).expect("the document is JSON");
         document["servers"] = serde_json::json!([{ "url": base_url, "description": "This emulator" }]);
+        let refused = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+        let (store, disk) = match &self.data {
+            None => (store::Store::new(self.deploy_delay), None),
+            Some(path) => {
+                let (disk, kept) = store::Disk::open(path).map_err(refused)?;
+                let store = match kept {
+                    Some(snapshot) => store::Store::import(snapshot, self.deploy_delay)
+                        .map_err(|why| refused(format!("{}: {why}", path.display())))?,
+                    None => store::Store::new(self.deploy_delay),
+                };
+                (store, Some(Mutex::new(disk)))
+            }
+        };
         let state = Arc::new(state::Shared {
-            store: Mutex::new(store::Store::new(self.deploy_delay)),
+            store: Mutex::new(store),
+            disk,
             access: state::Access { full: self.tokens, read_only: self.read_only_tokens },
             body_limit: self.body_limit,
             document,
@@ -180,10 +206,7 @@ impl EmulatorBuilder {
         });
         if let Some(fixture) = &self.state {
             state.import(fixture.to_string().as_bytes()).map_err(|why| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("the state to start from is refused: {why}"),
-                )
+                io::Error::new(io::ErrorKind::InvalidData, format!("the imported state is refused: {why}"))
             })?;
         }
         let app = routes::router(state.clone());
@@ -258,9 +281,10 @@ impl Emulator {
         self.state.import(state.to_string().as_bytes())
     }
 
-    /// Forgets every spec and deployment, as `POST /_emulator/reset` does.
-    pub fn reset(&self) {
-        self.state.reset();
+    /// Forgets every spec and deployment, as `POST /_emulator/reset` does; fails only when the
+    /// database file (see [`EmulatorBuilder::data`]) cannot be written.
+    pub fn reset(&self) -> Result<(), String> {
+        self.state.reset()
     }
 
     /// Switches fault injection on (with new draws from the seed) or off, while it runs.

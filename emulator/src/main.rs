@@ -45,6 +45,10 @@ struct Flags {
     /// Latency added to every answer on /v1, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Keep the whole state in this SQLite file: it survives a restart, and a write is on disk
+    /// before it is answered. Without it the state lives in memory only.
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
     /// Start from the state in this JSON document (as --export-on-exit or GET /_emulator/state
     /// wrote it).
     #[arg(long, value_name = "FILE")]
@@ -79,6 +83,9 @@ async fn main() -> ExitCode {
     for token in flags.read_only_tokens {
         builder = builder.read_only_token(token);
     }
+    if let Some(path) = &flags.data {
+        builder = builder.data(path);
+    }
     if let Some(path) = &flags.import {
         let state = std::fs::read(path)
             .map_err(|e| e.to_string())
@@ -94,8 +101,12 @@ async fn main() -> ExitCode {
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
         Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
-            let file = flags.import.as_ref().map(|path| path.display().to_string()).unwrap_or_default();
-            eprintln!("press-apps-emulator: cannot import {file}: {error}");
+            match &flags.import {
+                Some(file) if error.to_string().starts_with("the imported state") => {
+                    eprintln!("press-apps-emulator: cannot import {}: {error}", file.display())
+                }
+                _ => eprintln!("press-apps-emulator: {error}"),
+            }
             return ExitCode::FAILURE;
         }
         Err(error) => {

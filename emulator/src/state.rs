@@ -3,6 +3,7 @@
 
 use std::{
     collections::VecDeque,
+    ops::{Deref, DerefMut},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 use crate::{
     faults::{Fault, FaultSlot},
-    store::Store,
+    store::{Disk, Store},
 };
 
 /// Which tokens may do what.
@@ -22,6 +23,8 @@ pub(crate) struct Access {
 
 pub(crate) struct Shared {
     pub store: Mutex<Store>,
+    /// The database file the store is kept in, with `--data`.
+    pub disk: Option<Mutex<Disk>>,
     pub access: Access,
     pub body_limit: usize,
     /// The OpenAPI document as served, naming this emulator as its server.
@@ -75,10 +78,44 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The store, locked; what a request changed in it is written to the database file, if there
+/// is one, when the guard goes, before the answer leaves.
+pub(crate) struct StoreGuard<'a> {
+    store: MutexGuard<'a, Store>,
+    disk: Option<&'a Mutex<Disk>>,
+}
+
+impl Deref for StoreGuard<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+impl Drop for StoreGuard<'_> {
+    fn drop(&mut self) {
+        let dirty = std::mem::take(&mut self.store.dirty);
+        let Some(disk) = self.disk.filter(|_| !dirty.is_empty()) else { return };
+        if let Err(why) = lock(disk).write(&self.store, &dirty)
+            && !std::thread::panicking()
+        {
+            // A write must be on disk before it is answered: this request fails instead (500).
+            panic!("the database file could not be written: {why}");
+        }
+    }
+}
+
 impl Shared {
     /// The store with every due transition applied.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        let mut store = lock(&self.store);
+    pub fn store(&self) -> StoreGuard<'_> {
+        let mut store = StoreGuard { store: lock(&self.store), disk: self.disk.as_ref() };
         store.settle();
         store
     }
@@ -92,14 +129,24 @@ impl Shared {
     pub fn import(&self, body: &[u8]) -> Result<(), String> {
         let snapshot = serde_json::from_slice(body).map_err(|e| format!("not a state document: {e}"))?;
         let mut store = lock(&self.store);
-        *store = Store::import(snapshot, store.deploy_delay)?;
-        Ok(())
+        let imported = Store::import(snapshot, store.deploy_delay)?;
+        self.replace(&mut store, imported)
     }
 
     /// Forgets every spec and deployment.
-    pub fn reset(&self) {
+    pub fn reset(&self) -> Result<(), String> {
         let mut store = lock(&self.store);
-        *store = Store::new(store.deploy_delay);
+        let empty = Store::new(store.deploy_delay);
+        self.replace(&mut store, empty)
+    }
+
+    /// Puts `new` in the place of the locked `store`, on disk first when there is a file.
+    fn replace(&self, store: &mut Store, new: Store) -> Result<(), String> {
+        if let Some(disk) = &self.disk {
+            lock(disk).replace_all(&new)?;
+        }
+        *store = new;
+        Ok(())
     }
 
     pub fn record(&self, request: ReceivedRequest) {

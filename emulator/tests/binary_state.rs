@@ -16,14 +16,14 @@ fn start(args: &[&str]) -> (Child, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("the emulator starts");
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let url = stdout
-        .lines()
-        .map_while(Result::ok)
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let url = lines
         .find_map(|line| {
             Some(line.split("serving the Press Apps API on ").nth(1)?.split_whitespace().next()?.to_owned())
         })
         .expect("the emulator announces its URL");
+    // Its log is read to the end, so that it never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     (child, url)
 }
 

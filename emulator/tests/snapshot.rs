@@ -3,63 +3,10 @@
 
 mod common;
 
-use common::{Harness, hidden_parameter};
+use common::{Harness, every_read, varied};
 use peak_press_apps_emulator::Emulator;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// Every read the API offers of the state: both listings in each order, and each spec, release,
-/// deployment and revision described and listed.
-async fn every_read(harness: &Harness) -> Vec<(String, Value)> {
-    let mut reads = Vec::new();
-    let mut read = |path: String, value: Value| reads.push((path, value));
-    for query in ["", "?sort=name:asc", "?pageSize=1&pageNumber=2", "?status=available"] {
-        let path = format!("/v1/apps/specs/{query}");
-        read(path.clone(), harness.call(Method::GET, &path, None).await.1);
-        let path = format!("/v1/apps/deployments/{query}");
-        read(path.clone(), harness.call(Method::GET, &path, None).await.1);
-    }
-    let (_, specs) = harness.call(Method::GET, "/v1/apps/specs/?pageSize=1000", None).await;
-    for spec in specs["specs"].as_array().unwrap() {
-        let id = spec["id"].as_str().unwrap();
-        for path in [format!("/v1/apps/specs/{id}"), format!("/v1/apps/specs/{id}/releases")] {
-            read(path.clone(), harness.call(Method::GET, &path, None).await.1);
-        }
-        let path = format!("/v1/apps/specs/{id}/releases/1.0.0");
-        read(path.clone(), harness.call(Method::GET, &path, None).await.1);
-    }
-    let (_, deployments) = harness.call(Method::GET, "/v1/apps/deployments/?pageSize=1000", None).await;
-    for deployment in deployments["deployments"].as_array().unwrap() {
-        let id = deployment["id"].as_str().unwrap();
-        for path in [
-            format!("/v1/apps/deployments/{id}"),
-            format!("/v1/apps/deployments/{id}/revisions"),
-            format!("/v1/apps/deployments/{id}/revisions/1"),
-        ] {
-            read(path.clone(), harness.call(Method::GET, &path, None).await.1);
-        }
-    }
-    reads
-}
-
-/// A varied state: specs with several releases and scopes, deployments with several revisions, a
-/// hidden value, a failed deployment.
-async fn varied(harness: &Harness) {
-    let first = harness.create_spec("alpha", hidden_parameter()).await;
-    let second = harness.create_spec("beta", json!({"build": [], "run": []})).await;
-    let release = json!({"release": {"version": "1.1.0", "notes": "second"}, "config": [], "parameters": hidden_parameter()});
-    let (status, _) =
-        harness.call(Method::POST, &format!("/v1/apps/specs/{first}/releases"), Some(release)).await;
-    assert_eq!(status, StatusCode::CREATED);
-    let update = json!({"scope": "shared", "tenants": ["other"], "metadata": {"title": "Renamed"}});
-    harness.call(Method::PATCH, &format!("/v1/apps/specs/{second}"), Some(update)).await;
-    let deployed =
-        harness.create_deployment("alpha-prod", &first, json!({"secret": "s3cr3t", "replicas": 2})).await;
-    let revision = json!({"release": {"version": "1.1.0"}, "revision": {"notes": "again"}, "appParameters": {"build": {}, "run": {"secret": "other", "replicas": 3}}});
-    harness.call(Method::POST, &format!("/v1/apps/deployments/{deployed}/revisions"), Some(revision)).await;
-    let failed = harness.create_deployment("beta-prod", &second, json!({})).await;
-    harness.set_status(&failed, "failed").await;
-}
 
 #[tokio::test]
 async fn an_exported_state_imported_elsewhere_answers_every_read_as_the_original() {
@@ -136,6 +83,6 @@ async fn reset_forgets_everything() {
     let (_, specs) = harness.call(Method::GET, "/v1/apps/specs/", None).await;
     assert_eq!(specs["specCount"], 0);
     varied(&harness).await;
-    harness.emulator.reset();
+    harness.emulator.reset().unwrap();
     assert_eq!(harness.emulator.export_state()["deployments"], json!([]));
 }

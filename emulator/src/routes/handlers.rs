@@ -267,7 +267,7 @@ pub(super) async fn import_state(State(state): State<AppState>, body: Bytes) -> 
 }
 
 /// `POST /_emulator/reset`: forgets everything.
-pub(super) async fn reset(State(state): State<AppState>, _body: Bytes) -> Json<Value> {
-    state.reset();
-    Json(json!({}))
+pub(super) async fn reset(State(state): State<AppState>, _body: Bytes) -> ApiResult<Json<Value>> {
+    state.reset().map_err(ApiError::internal)?;
+    Ok(Json(json!({})))
 }

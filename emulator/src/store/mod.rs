@@ -27,10 +27,13 @@ use crate::{
 /// Who the emulator says created things.
 const CREATOR: &str = "emulator@peak.ai";
 
+mod disk;
 mod output;
 mod paging;
 mod rules;
 mod snapshot;
+
+pub use disk::{Dirty, Disk};
 
 use output::{deployment_out, release_out, spec_out};
 pub use paging::{ListQuery, Page};
@@ -114,6 +117,8 @@ pub struct Store {
     deployments: HashMap<String, Deployment>,
     spec_orders: Orders,
     deployment_orders: Orders,
+    /// What changed since it was last written to the database file, if there is one.
+    pub(crate) dirty: Vec<Dirty>,
 }
 
 impl Store {
@@ -125,6 +130,7 @@ impl Store {
             deployments: HashMap::new(),
             spec_orders: Orders::default(),
             deployment_orders: Orders::default(),
+            dirty: Vec::new(),
         }
     }
 
@@ -151,6 +157,7 @@ impl Store {
                         }
                     }
                     deployment.set_status(DeploymentStatus::Deployed);
+                    self.dirty.push(Dirty::Deployment(deployment.id.clone()));
                 }
                 Some(Pending::Gone(at)) if at <= now => gone.push(deployment.id.clone()),
                 _ => {}
@@ -159,6 +166,7 @@ impl Store {
         if !gone.is_empty() {
             for id in &gone {
                 self.deployments.remove(id);
+                self.dirty.push(Dirty::Deployment(id.clone()));
             }
             self.deployment_orders.remove(&gone);
         }
@@ -232,6 +240,7 @@ impl Store {
         };
         self.specs.insert(id.clone(), record);
         self.spec_orders.push(&id, |id| &self.specs[id].metadata);
+        self.dirty.push(Dirty::Spec(id.clone()));
         Ok(id)
     }
 
@@ -293,6 +302,7 @@ impl Store {
         spec.metadata.updated_by = CREATOR.into();
         let out = spec_out(spec);
         self.spec_orders.changed(id, |id| &self.specs[id].metadata);
+        self.dirty.push(Dirty::Spec(id.to_owned()));
         Ok(out)
     }
 
@@ -306,6 +316,7 @@ impl Store {
         }
         self.specs.remove(id);
         self.spec_orders.remove(&[id.to_owned()]);
+        self.dirty.push(Dirty::Spec(id.to_owned()));
         Ok(())
     }
 
@@ -330,6 +341,7 @@ impl Store {
             config: release.config,
             parameters,
         });
+        self.dirty.push(Dirty::Spec(spec_id.to_owned()));
         Ok(version.to_string())
     }
 
@@ -390,6 +402,7 @@ impl Store {
         };
         self.deployments.insert(id.clone(), deployment);
         self.deployment_orders.push(&id, |id| &self.deployments[id].metadata);
+        self.dirty.push(Dirty::Deployment(id.clone()));
         Ok(id)
     }
 
@@ -432,6 +445,7 @@ impl Store {
         meta.updated_by = CREATOR.into();
         let out = deployment_out(deployment);
         self.deployment_orders.changed(id, |id| &self.deployments[id].metadata);
+        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok(out)
     }
 
@@ -442,6 +456,7 @@ impl Store {
             deployment.set_status(DeploymentStatus::Deleting);
             deployment.pending = Some(Pending::Gone(Instant::now() + delay));
         }
+        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok(())
     }
 
@@ -459,7 +474,9 @@ impl Store {
         deployment.set_status(DeploymentStatus::Redeploying);
         deployment.pending = Some(Pending::Deployed(Instant::now() + delay));
         let latest = deployment.latest();
-        Ok((deployment.id.clone(), latest.number, latest.id.clone()))
+        let answer = (deployment.id.clone(), latest.number, latest.id.clone());
+        self.dirty.push(Dirty::Deployment(id.to_owned()));
+        Ok(answer)
     }
 
     pub fn create_revision(&mut self, id: &str, new: NewRevision) -> ApiResult<(String, u64)> {
@@ -492,6 +509,7 @@ impl Store {
         });
         deployment.set_status(DeploymentStatus::Deploying);
         deployment.pending = Some(Pending::Deployed(Instant::now() + delay));
+        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok((revision_id, number))
     }
 
@@ -519,6 +537,7 @@ impl Store {
         let deployment = self.deployment_mut(id)?;
         deployment.pending = None;
         deployment.set_status(status);
+        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok(())
     }
 }

@@ -30,9 +30,16 @@ pub struct Snapshot {
     format: String,
     version: u32,
     /// Every spec with its releases, oldest first.
-    specs: Vec<SpecRecord>,
+    pub(super) specs: Vec<SpecRecord>,
     /// Every deployment with its revisions, oldest first.
-    deployments: Vec<DeploymentRecord>,
+    pub(super) deployments: Vec<DeploymentRecord>,
+}
+
+impl Snapshot {
+    /// A document of this version holding these records.
+    pub(super) fn of(specs: Vec<SpecRecord>, deployments: Vec<DeploymentRecord>) -> Self {
+        Self { format: FORMAT.to_owned(), version: VERSION, specs, deployments }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,7 +65,7 @@ struct MetadataRecord {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SpecRecord {
+pub(super) struct SpecRecord {
     id: String,
     featured: bool,
     scope: Scope,
@@ -85,22 +92,22 @@ struct ReleaseRecord {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DeploymentRecord {
+pub(super) struct DeploymentRecord {
     id: String,
     spec_id: String,
     status: DeploymentStatus,
     metadata: MetadataRecord,
     /// A transition under way: to `deployed` or gone, after so many milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    settles: Option<Settles>,
+    pub(super) settles: Option<Settles>,
     revisions: Vec<RevisionRecord>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Settles {
+pub(super) struct Settles {
     to: SettlesTo,
-    in_ms: u64,
+    pub(super) in_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -168,6 +175,70 @@ fn metadata_in(record: MetadataRecord, status: &'static str) -> Metadata {
     }
 }
 
+fn spec_record(spec: &Spec) -> SpecRecord {
+    SpecRecord {
+        id: spec.id.clone(),
+        featured: spec.featured,
+        scope: spec.scope,
+        tenants: spec.tenants.clone(),
+        status: spec.status,
+        metadata: metadata_out(&spec.metadata),
+        releases: spec
+            .releases
+            .iter()
+            .map(|release| ReleaseRecord {
+                id: release.id.clone(),
+                version: release.version.to_string(),
+                notes: release.notes.clone(),
+                created_at: release.created_at.clone(),
+                created_by: release.created_by.clone(),
+                config: release.config.clone(),
+                parameters: release.parameters.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn deployment_record(deployment: &Deployment, now: Instant) -> DeploymentRecord {
+    DeploymentRecord {
+        id: deployment.id.clone(),
+        spec_id: deployment.spec_id.clone(),
+        status: deployment.status,
+        metadata: metadata_out(&deployment.metadata),
+        settles: deployment.pending.as_ref().map(|pending| {
+            let (to, at) = match pending {
+                Pending::Deployed(at) => (SettlesTo::Deployed, at),
+                Pending::Gone(at) => (SettlesTo::Gone, at),
+            };
+            Settles { to, in_ms: at.saturating_duration_since(now).as_millis() as u64 }
+        }),
+        revisions: deployment
+            .revisions
+            .iter()
+            .map(|revision| RevisionRecord {
+                id: revision.id.clone(),
+                number: revision.number,
+                status: revision.status,
+                notes: revision.notes.clone(),
+                created_at: revision.created_at.clone(),
+                created_by: revision.created_by.clone(),
+                release_version: revision.release_version.clone(),
+                parameters: revision.parameters.clone(),
+                blocks: revision
+                    .blocks
+                    .iter()
+                    .map(|block| BlockRecord {
+                        deployment_id: block.deployment_id.clone(),
+                        platform_id: block.platform_id.clone(),
+                        name: block.name.clone(),
+                        status: block.status,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
 /// Milliseconds since the epoch of an RFC 3339 time, or why it is not one.
 fn millis(what: &str, at: &str) -> Result<i64, String> {
     chrono::DateTime::parse_from_rfc3339(at)
@@ -184,74 +255,20 @@ impl Store {
         specs.sort_by(|a, b| (&a.metadata.created_at, &a.id).cmp(&(&b.metadata.created_at, &b.id)));
         let mut deployments: Vec<&Deployment> = self.deployments.values().collect();
         deployments.sort_by(|a, b| (&a.metadata.created_at, &a.id).cmp(&(&b.metadata.created_at, &b.id)));
-        Snapshot {
-            format: FORMAT.to_owned(),
-            version: VERSION,
-            specs: specs
-                .into_iter()
-                .map(|spec| SpecRecord {
-                    id: spec.id.clone(),
-                    featured: spec.featured,
-                    scope: spec.scope,
-                    tenants: spec.tenants.clone(),
-                    status: spec.status,
-                    metadata: metadata_out(&spec.metadata),
-                    releases: spec
-                        .releases
-                        .iter()
-                        .map(|release| ReleaseRecord {
-                            id: release.id.clone(),
-                            version: release.version.to_string(),
-                            notes: release.notes.clone(),
-                            created_at: release.created_at.clone(),
-                            created_by: release.created_by.clone(),
-                            config: release.config.clone(),
-                            parameters: release.parameters.clone(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-            deployments: deployments
-                .into_iter()
-                .map(|deployment| DeploymentRecord {
-                    id: deployment.id.clone(),
-                    spec_id: deployment.spec_id.clone(),
-                    status: deployment.status,
-                    metadata: metadata_out(&deployment.metadata),
-                    settles: deployment.pending.as_ref().map(|pending| {
-                        let (to, at) = match pending {
-                            Pending::Deployed(at) => (SettlesTo::Deployed, at),
-                            Pending::Gone(at) => (SettlesTo::Gone, at),
-                        };
-                        Settles { to, in_ms: at.saturating_duration_since(now).as_millis() as u64 }
-                    }),
-                    revisions: deployment
-                        .revisions
-                        .iter()
-                        .map(|revision| RevisionRecord {
-                            id: revision.id.clone(),
-                            number: revision.number,
-                            status: revision.status,
-                            notes: revision.notes.clone(),
-                            created_at: revision.created_at.clone(),
-                            created_by: revision.created_by.clone(),
-                            release_version: revision.release_version.clone(),
-                            parameters: revision.parameters.clone(),
-                            blocks: revision
-                                .blocks
-                                .iter()
-                                .map(|block| BlockRecord {
-                                    deployment_id: block.deployment_id.clone(),
-                                    platform_id: block.platform_id.clone(),
-                                    name: block.name.clone(),
-                                    status: block.status,
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
+        Snapshot::of(
+            specs.into_iter().map(spec_record).collect(),
+            deployments.into_iter().map(|deployment| deployment_record(deployment, now)).collect(),
+        )
+    }
+
+    /// The record of spec `id`, if it exists.
+    pub(super) fn spec_record(&self, id: &str) -> Option<SpecRecord> {
+        self.specs.get(id).map(spec_record)
+    }
+
+    /// The record of deployment `id`, if it exists, as of `now`.
+    pub(super) fn deployment_record(&self, id: &str, now: Instant) -> Option<DeploymentRecord> {
+        self.deployments.get(id).map(|deployment| deployment_record(deployment, now))
     }
 
     /// A store holding exactly `snapshot`, or every reason it cannot be one: another format or

@@ -1,0 +1,152 @@
+//! `--data`: the state in a SQLite file, read back after a restart as it was, refused when
+//! written by another version, and never losing an answered write when the process is killed.
+
+mod common;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use common::{Harness, every_read, varied};
+use peak_press_apps_emulator::Emulator;
+use serde_json::{Value, json};
+
+fn data_file(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("press-apps-emulator-data-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("state.sqlite")
+}
+
+#[tokio::test]
+async fn a_restart_finds_every_spec_and_deployment_as_it_was() {
+    let file = data_file("restart");
+    let first = Harness::with(Emulator::builder().deploy_delay(Duration::ZERO).data(&file)).await;
+    varied(&first).await;
+    let before = every_read(&first).await;
+    first.emulator.shutdown().await;
+
+    let second = Harness::with(Emulator::builder().deploy_delay(Duration::ZERO).data(&file)).await;
+    assert_eq!(every_read(&second).await, before);
+    // And what comes after is kept too, newest first.
+    second.create_spec("after", json!({"build": [], "run": []})).await;
+    second.emulator.shutdown().await;
+    let third = Harness::with(Emulator::builder().data(&file)).await;
+    let (_, specs) = third.call(reqwest::Method::GET, "/v1/apps/specs/", None).await;
+    assert_eq!(specs["specs"][0]["metadata"]["name"], "after");
+    assert_eq!(specs["specCount"], 3);
+}
+
+#[tokio::test]
+async fn a_deployment_that_was_deploying_settles_as_it_would_have() {
+    let file = data_file("settle");
+    let delay = Duration::from_millis(300);
+    let first = Harness::with(Emulator::builder().deploy_delay(delay).data(&file)).await;
+    let spec = first.create_spec("s", json!({"build": [], "run": []})).await;
+    let deployment = first.create_deployment("d", &spec, json!({})).await;
+    first.emulator.shutdown().await;
+
+    let second = Harness::with(Emulator::builder().deploy_delay(delay).data(&file)).await;
+    let path = format!("/v1/apps/deployments/{deployment}");
+    assert_eq!(second.call(reqwest::Method::GET, &path, None).await.1["metadata"]["status"], "deploying");
+    tokio::time::sleep(delay).await;
+    assert_eq!(second.call(reqwest::Method::GET, &path, None).await.1["metadata"]["status"], "deployed");
+}
+
+#[tokio::test]
+async fn a_file_of_another_version_is_refused_with_both_versions() {
+    let file = data_file("version");
+    Emulator::builder().data(&file).start().await.unwrap().shutdown().await;
+    let connection = rusqlite::Connection::open(&file).unwrap();
+    connection.execute("UPDATE meta SET value = '7' WHERE key = 'version'", []).unwrap();
+    drop(connection);
+    let refused = Emulator::builder().data(&file).start().await.unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::InvalidData);
+    let message = refused.to_string();
+    assert!(message.contains("version 7") && message.contains("version 1"), "{message}");
+}
+
+/// The binary on `file`, and the URL it announced.
+fn start(file: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_press-apps-emulator"))
+        .args(["--port", "0", "--deploy-delay-ms", "0", "--data", file])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the emulator starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let url = lines
+        .find_map(|line| {
+            Some(line.split("serving the Press Apps API on ").nth(1)?.split_whitespace().next()?.to_owned())
+        })
+        .expect("the emulator announces its URL");
+    // Its log is read to the end, so that it never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_answered_write_is_lost_when_the_process_is_killed_mid_burst() {
+    let file = data_file("kill");
+    let file = file.display().to_string();
+    let (mut child, url) = start(&file);
+    let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let http = reqwest::Client::new();
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let (http, url, acknowledged) = (http.clone(), url.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let name = format!("w{writer}-{n}");
+                    let spec = json!({"version": 1, "kind": "app", "metadata": {"name": name, "summary": "s"},
+                        "release": {"version": "1.0.0", "notes": "n"}, "config": []});
+                    let body = json!({"spec": spec.to_string(), "featured": "false", "scope": null, "parameters": "null"});
+                    let Ok(response) = http.post(format!("{url}/v1/apps/specs/")).header("authorization", "t").json(&body).send().await else { break };
+                    let Ok(created) = response.json::<Value>().await else { break };
+                    let spec_id = created["id"].as_str().unwrap().to_owned();
+                    acknowledged.lock().unwrap().push(("spec".into(), spec_id.clone()));
+                    let deployment = json!({"metadata": {"name": name, "summary": "s"}, "revision": {"notes": "n"}, "spec": {"id": spec_id}});
+                    let Ok(response) = http.post(format!("{url}/v1/apps/deployments/")).header("authorization", "t").json(&deployment).send().await else { break };
+                    let Ok(created) = response.json::<Value>().await else { break };
+                    acknowledged.lock().unwrap().push(("deployment".into(), created["id"].as_str().unwrap().to_owned()));
+                }
+            })
+        })
+        .collect();
+    // Killed in the middle of the burst, at a moment that varies from run to run.
+    tokio::time::sleep(Duration::from_millis(300 + fastrand_millis())).await;
+    Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    for writer in writers {
+        let _ = writer.await;
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() > 20, "the burst wrote: {}", acknowledged.len());
+
+    let (mut child, url) = start(&file);
+    for (kind, id) in &acknowledged {
+        let path = format!("{url}/v1/apps/{kind}s/{id}");
+        let found: Value =
+            http.get(&path).header("authorization", "t").send().await.unwrap().json().await.unwrap();
+        assert_eq!(found["id"].as_str(), Some(id.as_str()), "{kind} {id} was answered, then lost: {found}");
+        // Whole, never partial: a spec with its release, a deployment with its revision.
+        let whole = if kind == "spec" {
+            found["latestRelease"]["version"] == "1.0.0"
+        } else {
+            found["latestRevision"]["revision"] == 1
+        };
+        assert!(whole, "{found}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Up to 200 ms, from the clock: the kill lands at another point of the burst each run.
+fn fastrand_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_millis()) % 200)
+}
