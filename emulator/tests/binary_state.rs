@@ -1,31 +1,14 @@
 //! The emulator's binary keeps a state across runs with `--export-on-exit` and `--import`.
 
+mod common;
+
 use std::{
-    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
 };
 
+use common::start_binary as start;
 use serde_json::{Value, json};
-
-/// The binary with `args`, and the URL it announced.
-fn start(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_press-apps-emulator"))
-        .args(["--port", "0", "--deploy-delay-ms", "0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the emulator starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
-    let url = lines
-        .find_map(|line| {
-            Some(line.split("serving the Press Apps API on ").nth(1)?.split_whitespace().next()?.to_owned())
-        })
-        .expect("the emulator announces its URL");
-    // Its log is read to the end, so that it never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
-}
 
 /// Stops it as Ctrl-C does.
 fn interrupt(child: Child) {

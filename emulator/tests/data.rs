@@ -4,14 +4,13 @@
 mod common;
 
 use std::{
-    io::{BufRead, BufReader},
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use common::{Harness, every_read, varied};
+use common::{Harness, every_read, start_binary, varied};
 use peak_press_apps_emulator::Emulator;
 use serde_json::{Value, json};
 
@@ -72,20 +71,7 @@ async fn a_file_of_another_version_is_refused_with_both_versions() {
 
 /// The binary on `file`, and the URL it announced.
 fn start(file: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_press-apps-emulator"))
-        .args(["--port", "0", "--deploy-delay-ms", "0", "--data", file])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the emulator starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
-    let url = lines
-        .find_map(|line| {
-            Some(line.split("serving the Press Apps API on ").nth(1)?.split_whitespace().next()?.to_owned())
-        })
-        .expect("the emulator announces its URL");
-    // Its log is read to the end, so that it never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    start_binary(&["--data", file])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

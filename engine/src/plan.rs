@@ -268,34 +268,17 @@ async fn plan_spec(
     let mut wanted = desired.clone();
     wanted.body.metadata.tags = desired_tags(&desired.body.metadata.tags, options);
     let Some(current) = current else {
-        return Ok(Change {
-            kind: Kind::Spec,
-            name,
-            id: None,
-            actions: vec![Action::Create],
-            fields: Vec::new(),
-            notes: Vec::new(),
-            refused: None,
-            work: Work { create_spec: Some(wanted), ..Work::default() },
-        });
+        return Ok(created(Kind::Spec, name, Work { create_spec: Some(wanted), ..Work::default() }));
     };
     let mut change = unchanged(Kind::Spec, name, current.id.clone());
 
     // Metadata, featured, scope and tenants: the fields the file gives.
-    let mut fields = Vec::new();
-    let mut metadata = json(&wanted.body.metadata);
-    if let Value::Object(map) = &mut metadata {
-        map.remove("name");
-        map.remove("tags");
-    }
-    differences("metadata", &metadata, &json(&current.metadata), &mut fields);
-    if tag_names(&wanted.body.metadata.tags) != tag_names(&current.metadata.tags) {
-        fields.push(FieldChange::new(
-            "metadata.tags",
-            json(&current.metadata.tags),
-            json(&wanted.body.metadata.tags),
-        ));
-    }
+    let mut fields = metadata_changes(
+        &wanted.body.metadata,
+        &wanted.body.metadata.tags,
+        &current.metadata,
+        &current.metadata.tags,
+    );
     if let Some(featured) = wanted.featured.filter(|featured| Some(*featured) != current.featured) {
         fields.push(FieldChange::new("featured", json(&current.featured), json(&featured)));
     }
@@ -367,6 +350,41 @@ fn new_release(spec: &DesiredSpec) -> NewRelease {
         },
         config: spec.body.config.clone(),
         parameters: spec.parameters.clone(),
+    }
+}
+
+/// The metadata fields the file gives that the service holds otherwise (the name finds the
+/// resource; the tags are compared as a set).
+fn metadata_changes(
+    wanted: &impl Serialize,
+    wanted_tags: &[Tag],
+    current: &impl Serialize,
+    current_tags: &[Tag],
+) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let mut metadata = json(wanted);
+    if let Value::Object(map) = &mut metadata {
+        map.remove("name");
+        map.remove("tags");
+    }
+    differences("metadata", &metadata, &json(current), &mut fields);
+    if tag_names(wanted_tags) != tag_names(current_tags) {
+        fields.push(FieldChange::new("metadata.tags", json(&current_tags), json(&wanted_tags)));
+    }
+    fields
+}
+
+/// A resource to create.
+fn created(kind: Kind, name: String, work: Work) -> Change {
+    Change {
+        kind,
+        name,
+        id: None,
+        actions: vec![Action::Create],
+        fields: Vec::new(),
+        notes: Vec::new(),
+        refused: None,
+        work,
     }
 }
 
@@ -501,29 +519,12 @@ async fn plan_deployment(
             revision: RevisionInput { notes },
             spec: spec_ref(String::new()),
         };
-        return Ok(Change {
-            kind: Kind::Deployment,
-            name,
-            id: None,
-            actions: vec![Action::Create],
-            fields: Vec::new(),
-            notes: Vec::new(),
-            refused: None,
-            work: Work { create_deployment: Some((resolved.target, create)), ..Work::default() },
-        });
+        let work = Work { create_deployment: Some((resolved.target, create)), ..Work::default() };
+        return Ok(created(Kind::Deployment, name, work));
     };
     let mut change = unchanged(Kind::Deployment, name.clone(), current.id.clone());
 
-    let mut fields = Vec::new();
-    let mut wanted = json(&metadata);
-    if let Value::Object(map) = &mut wanted {
-        map.remove("name");
-        map.remove("tags");
-    }
-    differences("metadata", &wanted, &json(&current.metadata), &mut fields);
-    if tag_names(&metadata.tags) != tag_names(&current.metadata.tags) {
-        fields.push(FieldChange::new("metadata.tags", json(&current.metadata.tags), json(&metadata.tags)));
-    }
+    let fields = metadata_changes(&metadata, &metadata.tags, &current.metadata, &current.metadata.tags);
     if !fields.is_empty() {
         change.work.update_deployment = Some(DeploymentMetadataUpdate {
             name: None,

@@ -2,7 +2,11 @@
 //! document.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
 
 use peak_press_apps_emulator::{DOCUMENT, Emulator};
 use reqwest::{Method, StatusCode};
@@ -222,4 +226,23 @@ fn forbid_extra_properties(schema: &mut Value) {
             inner.iter_mut().for_each(forbid_extra_properties);
         }
     }
+}
+
+/// The binary with `args`, and the URL it announced.
+pub fn start_binary(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_press-apps-emulator"))
+        .args(["--port", "0", "--deploy-delay-ms", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the emulator starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let url = lines
+        .find_map(|line| {
+            Some(line.split("serving the Press Apps API on ").nth(1)?.split_whitespace().next()?.to_owned())
+        })
+        .expect("the emulator announces its URL");
+    // Its log is read to the end, so that it never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
 }
