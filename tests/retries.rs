@@ -102,7 +102,8 @@ async fn creates_are_not_retried_once_they_may_have_reached_the_server() {
 #[tokio::test]
 async fn creates_refused_before_any_work_are_retried() {
     for status in [429, 503] {
-        let server = MockServer::start().await;
+        // A server of its own, not one from wiremock's pool that another test just gave back.
+        let server = MockServer::builder().start().await;
         fail_then_succeed(&server, ResponseTemplate::new(status), 2, json!({"id": "s"})).await;
         let created = client(&server.uri(), quick()).create_spec(new_spec()).await.unwrap();
         assert_eq!(created.id, "s");
