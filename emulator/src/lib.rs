@@ -38,6 +38,18 @@
 //!
 //! Values of parameters defined with `hideValue: true` are returned as [`MASK`].
 //!
+//! # Tenants
+//!
+//! The service is multi-tenant, and so is the emulator when its tokens name tenants
+//! ([`EmulatorBuilder::tenant_token`], or `--token TOKEN=TENANT`). Each tenant has its own specs
+//! and deployments, with names unique within it. A spec's `scope` decides who else sees it:
+//! `private` only its tenant, `shared` also the tenants it lists in `tenants`, `public` every
+//! tenant. A tenant lists, reads and deploys the specs it sees, but changes (updates, releases,
+//! deletes) only its own: 403. What it does not see, another tenant's private spec or any of its
+//! deployments, answers 404 as if it did not exist. A spec that stops being shared keeps the
+//! deployments other tenants made of it, but they get no new revision from it (403). Tokens
+//! given without a tenant, and every token when none is listed, act as [`DEFAULT_TENANT`].
+//!
 //! # Faults
 //!
 //! [`Faults`] replace a share of answers with 429, 503, 500, 502, a dropped connection or a
@@ -68,6 +80,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 pub use faults::{Fault, Faults};
 pub use model::{DeploymentStatus, MASK, RevisionStatus};
 pub use state::{REQUEST_LOG_CAPACITY, ReceivedRequest};
+pub use store::DEFAULT_TENANT;
 
 /// The OpenAPI document the emulator implements.
 pub const DOCUMENT: &str = include_str!("../openapi/press-apps.json");
@@ -83,8 +96,7 @@ pub const DEFAULT_DEPLOY_DELAY: Duration = Duration::from_millis(300);
 pub struct EmulatorBuilder {
     host: IpAddr,
     port: u16,
-    tokens: Vec<String>,
-    read_only_tokens: Vec<String>,
+    grants: Vec<state::Grant>,
     deploy_delay: Duration,
     body_limit: usize,
     faults: Option<Faults>,
@@ -97,8 +109,7 @@ impl Default for EmulatorBuilder {
         Self {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
-            tokens: Vec::new(),
-            read_only_tokens: Vec::new(),
+            grants: Vec::new(),
             deploy_delay: DEFAULT_DEPLOY_DELAY,
             body_limit: DEFAULT_BODY_LIMIT,
             faults: None,
@@ -121,17 +132,45 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Accepts this token with full access. Once any token is listed (here or with
-    /// [`read_only_token`](Self::read_only_token)), only listed tokens are accepted; with none
-    /// listed, any non-empty token has full access.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.tokens.push(token.into());
+    /// Accepts this token with full access, as the [`DEFAULT_TENANT`]. Once any token is listed
+    /// (here or with the other token methods), only listed tokens are accepted; with none listed,
+    /// any non-empty token has full access as the default tenant.
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.tenant_token(DEFAULT_TENANT, token)
+    }
+
+    /// Accepts this token for reading, as the [`DEFAULT_TENANT`]; writes with it get 403.
+    pub fn read_only_token(self, token: impl Into<String>) -> Self {
+        self.read_only_tenant_token(DEFAULT_TENANT, token)
+    }
+
+    /// Accepts this token with full access as `tenant`. Each tenant has its own specs and
+    /// deployments (names are unique within a tenant); it also sees the specs of other tenants
+    /// that are `public` or `shared` with it by name, and can deploy them, but not change them
+    /// (403). Deployments and private specs of other tenants answer 404, as if they did not exist.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use peak_press_apps_emulator::Emulator;
+    ///
+    /// let emulator = Emulator::builder()
+    ///     .tenant_token("acme", "token-of-acme")
+    ///     .tenant_token("globex", "token-of-globex")
+    ///     .start()
+    ///     .await?;
+    /// # emulator.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn tenant_token(mut self, tenant: impl Into<String>, token: impl Into<String>) -> Self {
+        self.grants.push(state::Grant { token: token.into(), tenant: tenant.into(), read_only: false });
         self
     }
 
-    /// Accepts this token for reading; writes with it get 403.
-    pub fn read_only_token(mut self, token: impl Into<String>) -> Self {
-        self.read_only_tokens.push(token.into());
+    /// Accepts this token for reading as `tenant`; writes with it get 403.
+    pub fn read_only_tenant_token(mut self, tenant: impl Into<String>, token: impl Into<String>) -> Self {
+        self.grants.push(state::Grant { token: token.into(), tenant: tenant.into(), read_only: true });
         self
     }
 
@@ -197,7 +236,7 @@ impl EmulatorBuilder {
         let state = Arc::new(state::Shared {
             store: Mutex::new(store),
             disk,
-            access: state::Access { full: self.tokens, read_only: self.read_only_tokens },
+            access: state::Access { grants: self.grants },
             body_limit: self.body_limit,
             document,
             faults: Mutex::new(self.faults.map(faults::Injector::new)),

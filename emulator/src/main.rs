@@ -3,7 +3,7 @@
 use std::{net::IpAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Parser;
-use peak_press_apps_emulator::{DEFAULT_BODY_LIMIT, Emulator, Fault, Faults};
+use peak_press_apps_emulator::{DEFAULT_BODY_LIMIT, DEFAULT_TENANT, Emulator, Fault, Faults};
 
 /// A local emulator of Peak's Press Apps API. Point any client at the printed URL; with no
 /// --token flags, any non-empty token is accepted.
@@ -17,11 +17,14 @@ struct Flags {
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// Accept this token with full access (repeatable). Once any token is listed, only listed
-    /// tokens are accepted.
-    #[arg(long = "token", value_name = "TOKEN")]
+    /// tokens are accepted. TOKEN=TENANT makes it act as that tenant, which has its own specs and
+    /// deployments and sees others' specs only when they are public or shared with it; without
+    /// a tenant, a token acts as the tenant "default".
+    #[arg(long = "token", value_name = "TOKEN[=TENANT]")]
     tokens: Vec<String>,
-    /// Accept this token for reading only; writes get 403 (repeatable).
-    #[arg(long = "read-only-token", value_name = "TOKEN")]
+    /// Accept this token for reading only; writes get 403 (repeatable; TOKEN=TENANT as for
+    /// --token).
+    #[arg(long = "read-only-token", value_name = "TOKEN[=TENANT]")]
     read_only_tokens: Vec<String>,
     /// How long deploying, redeploying and deleting take, in milliseconds.
     #[arg(long, default_value_t = 300)]
@@ -58,6 +61,15 @@ struct Flags {
     export_on_exit: Option<PathBuf>,
 }
 
+/// Splits `TOKEN=TENANT` at its last `=`. A token that ends in `=` (base64 padding) and names
+/// no tenant is a token of the default tenant.
+fn token_and_tenant(given: &str) -> (&str, &str) {
+    match given.rsplit_once('=') {
+        Some((token, tenant)) if !token.is_empty() && !tenant.is_empty() => (token, tenant),
+        _ => (given, DEFAULT_TENANT),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
@@ -77,11 +89,13 @@ async fn main() -> ExitCode {
             .kinds(kinds);
         builder = builder.faults(faults);
     }
-    for token in flags.tokens {
-        builder = builder.token(token);
+    for given in &flags.tokens {
+        let (token, tenant) = token_and_tenant(given);
+        builder = builder.tenant_token(tenant, token);
     }
-    for token in flags.read_only_tokens {
-        builder = builder.read_only_token(token);
+    for given in &flags.read_only_tokens {
+        let (token, tenant) = token_and_tenant(given);
+        builder = builder.read_only_tenant_token(tenant, token);
     }
     if let Some(path) = &flags.data {
         builder = builder.data(path);

@@ -14,11 +14,53 @@ use crate::{
     store::{Disk, Store},
 };
 
-/// Which tokens may do what.
+/// What one listed token may do, and as which tenant.
+#[derive(Clone)]
+pub(crate) struct Grant {
+    pub token: String,
+    pub tenant: String,
+    pub read_only: bool,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a secret even in a test double's options.
+        f.debug_struct("Grant")
+            .field("token", &"<redacted>")
+            .field("tenant", &self.tenant)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+/// Which tokens may do what: with none listed, any non-empty token has full access as the
+/// default tenant.
 #[derive(Debug, Default)]
 pub(crate) struct Access {
-    pub full: Vec<String>,
-    pub read_only: Vec<String>,
+    pub grants: Vec<Grant>,
+}
+
+impl Access {
+    /// The grant of `token`: `None` when it is not accepted.
+    pub fn grant(&self, token: &str) -> Option<Grant> {
+        if self.grants.is_empty() {
+            let tenant = crate::store::DEFAULT_TENANT.to_owned();
+            return Some(Grant { token: String::new(), tenant, read_only: false });
+        }
+        self.grants.iter().find(|grant| grant.token == token).cloned()
+    }
+}
+
+/// The tenant a request acts for, as its token says.
+#[derive(Debug, Clone)]
+pub(crate) struct Tenant(pub Arc<str>);
+
+impl Deref for Tenant {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 pub(crate) struct Shared {

@@ -54,7 +54,7 @@ async fn a_bad_document_is_refused_whole_and_changes_nothing() {
         (other_version, "version 2; this emulator reads \"peak-press-apps-emulator/state\" version 1"),
         (dangling, "its spec \"no-such-spec\" is not in the document"),
         (disordered, "is not greater than the one before it"),
-        (twice, "another spec is named"),
+        (twice, "another spec of its tenant is named"),
         (unknown_key, "unknown field `colour`"),
     ];
     for (document, reason) in cases {

@@ -3,7 +3,7 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{RawQuery, State},
+    extract::{Extension, RawQuery, State},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -17,7 +17,7 @@ use super::{
 use crate::{
     error::{ApiError, ApiResult},
     model::*,
-    state::AppState,
+    state::{AppState, Tenant},
     store::Page,
 };
 
@@ -58,12 +58,13 @@ fn created(body: Value) -> Response {
 
 pub(super) async fn list_specs(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageBody<SpecOut>>> {
     let listing =
         Listing { statuses: Some(SPEC_STATUSES), sort_fields: ALL_FIELDS, spec_filters: true, name: true };
     let query = parse_listing(raw, &listing)?;
-    Ok(page_json("specs", "specCount", state.store().list_specs(&query)))
+    Ok(page_json("specs", "specCount", state.store().list_specs(&tenant, &query)))
 }
 
 /// Reads the JSON text in one of create_spec's string fields; `null` (or leaving it out) means
@@ -77,6 +78,7 @@ fn embedded<T: DeserializeOwned>(field: &str, text: Option<&str>) -> ApiResult<O
 
 pub(super) async fn create_spec(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     JsonBody(body): JsonBody<CreateSpecBody>,
 ) -> ApiResult<Response> {
     let spec: NewSpec = embedded("spec", Some(&body.spec))?
@@ -93,57 +95,63 @@ pub(super) async fn create_spec(
     let parameters = embedded("parameters", body.parameters.as_deref())?.unwrap_or_default();
     let tenants = embedded("tenants", body.tenants.as_deref())?.unwrap_or_default();
     let scope = body.scope.unwrap_or(Scope::Private);
-    let id = state.store().create_spec(spec, featured, scope, tenants, parameters)?;
+    let id = state.store().create_spec(&tenant, spec, featured, scope, tenants, parameters)?;
     Ok(created(json!({ "id": id })))
 }
 
 pub(super) async fn describe_spec(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(spec_id): Params<String>,
 ) -> ApiResult<Json<SpecOut>> {
-    state.store().describe_spec(&spec_id).map(Json)
+    state.store().describe_spec(&tenant, &spec_id).map(Json)
 }
 
 pub(super) async fn update_spec_metadata(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(spec_id): Params<String>,
     JsonBody(update): JsonBody<SpecUpdate>,
 ) -> ApiResult<Json<SpecOut>> {
-    state.store().update_spec(&spec_id, update).map(Json)
+    state.store().update_spec(&tenant, &spec_id, update).map(Json)
 }
 
 pub(super) async fn delete_spec(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(spec_id): Params<String>,
 ) -> ApiResult<Json<Value>> {
-    state.store().delete_spec(&spec_id)?;
+    state.store().delete_spec(&tenant, &spec_id)?;
     Ok(Json(json!({})))
 }
 
 pub(super) async fn create_spec_release(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(spec_id): Params<String>,
     JsonBody(release): JsonBody<NewRelease>,
 ) -> ApiResult<Response> {
-    let version = state.store().create_release(&spec_id, release)?;
+    let version = state.store().create_release(&tenant, &spec_id, release)?;
     Ok(created(json!({ "id": spec_id, "release": { "version": version } })))
 }
 
 pub(super) async fn describe_spec_release(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params((spec_id, version)): Params<(String, String)>,
 ) -> ApiResult<Json<ReleaseOut>> {
-    state.store().describe_release(&spec_id, &version).map(Json)
+    state.store().describe_release(&tenant, &spec_id, &version).map(Json)
 }
 
 pub(super) async fn list_spec_releases(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(spec_id): Params<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageBody<ReleaseOut>>> {
     let listing = Listing { statuses: None, sort_fields: HISTORY_FIELDS, spec_filters: false, name: false };
     let query = parse_listing(raw, &listing)?;
-    let page = state.store().list_releases(&spec_id, &query)?;
+    let page = state.store().list_releases(&tenant, &spec_id, &query)?;
     Ok(page_json("releases", "releaseCount", page))
 }
 
@@ -151,6 +159,7 @@ pub(super) async fn list_spec_releases(
 
 pub(super) async fn list_deployments(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageBody<DeploymentOut>>> {
     let listing = Listing {
@@ -160,67 +169,75 @@ pub(super) async fn list_deployments(
         name: true,
     };
     let query = parse_listing(raw, &listing)?;
-    Ok(page_json("deployments", "deploymentCount", state.store().list_deployments(&query)))
+    Ok(page_json("deployments", "deploymentCount", state.store().list_deployments(&tenant, &query)))
 }
 
 pub(super) async fn create_deployment(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     JsonBody(deployment): JsonBody<NewDeployment>,
 ) -> ApiResult<Response> {
-    let id = state.store().create_deployment(deployment)?;
+    let id = state.store().create_deployment(&tenant, deployment)?;
     Ok(created(json!({ "id": id })))
 }
 
 pub(super) async fn describe_deployment(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(deployment_id): Params<String>,
 ) -> ApiResult<Json<DeploymentOut>> {
-    state.store().describe_deployment(&deployment_id).map(Json)
+    state.store().describe_deployment(&tenant, &deployment_id).map(Json)
 }
 
 pub(super) async fn update_deployment_metadata(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(deployment_id): Params<String>,
     JsonBody(update): JsonBody<DeploymentMetadataUpdate>,
 ) -> ApiResult<Json<DeploymentOut>> {
-    state.store().update_deployment(&deployment_id, update).map(Json)
+    state.store().update_deployment(&tenant, &deployment_id, update).map(Json)
 }
 
 pub(super) async fn delete_deployment(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(deployment_id): Params<String>,
 ) -> ApiResult<Json<Value>> {
-    state.store().delete_deployment(&deployment_id)?;
+    state.store().delete_deployment(&tenant, &deployment_id)?;
     Ok(Json(json!({})))
 }
 
 pub(super) async fn redeploy(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(deployment_id): Params<String>,
 ) -> ApiResult<Json<Value>> {
-    let (deployment_id, revision, revision_id) = state.store().redeploy(&deployment_id)?;
+    let (deployment_id, revision, revision_id) = state.store().redeploy(&tenant, &deployment_id)?;
     Ok(Json(json!({ "deploymentId": deployment_id, "revision": revision, "revisionId": revision_id })))
 }
 
 pub(super) async fn create_deployment_revision(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(deployment_id): Params<String>,
     JsonBody(revision): JsonBody<NewRevision>,
 ) -> ApiResult<Response> {
-    let (id, revision) = state.store().create_revision(&deployment_id, revision)?;
+    let (id, revision) = state.store().create_revision(&tenant, &deployment_id, revision)?;
     Ok(created(json!({ "id": id, "revision": revision })))
 }
 
 pub(super) async fn describe_deployment_revision(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params((deployment_id, revision)): Params<(String, String)>,
 ) -> ApiResult<Json<RevisionOut>> {
     let number = positive("revision", &revision)?;
-    state.store().describe_revision(&deployment_id, number).map(Json)
+    state.store().describe_revision(&tenant, &deployment_id, number).map(Json)
 }
 
 pub(super) async fn list_deployment_revisions(
     State(state): State<AppState>,
+    Extension(tenant): Extension<Tenant>,
     Params(deployment_id): Params<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageBody<RevisionOut>>> {
@@ -231,7 +248,7 @@ pub(super) async fn list_deployment_revisions(
         name: false,
     };
     let query = parse_listing(raw, &listing)?;
-    let page = state.store().list_revisions(&deployment_id, &query)?;
+    let page = state.store().list_revisions(&tenant, &deployment_id, &query)?;
     Ok(page_json("revisions", "revisionCount", page))
 }
 

@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::{
     error::ApiError,
     faults::{self, Injector},
-    state::{AppState, ReceivedRequest, lock},
+    state::{AppState, ReceivedRequest, Tenant, lock},
 };
 
 /// Notes each request on `/v1` in the request log, body included, before anything else sees it.
@@ -81,18 +81,15 @@ pub(super) async fn authorize(State(state): State<AppState>, request: Request, n
     if token.is_empty() {
         return ApiError::unauthorized("the Authorization header is missing or empty").into_response();
     }
-    let access = &state.access;
-    let restricted = !access.full.is_empty() || !access.read_only.is_empty();
-    let full = !restricted || access.full.iter().any(|t| t == token);
-    let read_only = access.read_only.iter().any(|t| t == token);
-    let reading = matches!(*request.method(), Method::GET | Method::HEAD);
-    if full || (read_only && reading) {
-        next.run(request).await
-    } else if read_only {
-        ApiError::forbidden("this token may only read").into_response()
-    } else {
-        ApiError::unauthorized("the token is not valid").into_response()
+    let Some(grant) = state.access.grant(token) else {
+        return ApiError::unauthorized("the token is not valid").into_response();
+    };
+    if grant.read_only && !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return ApiError::forbidden("this token may only read").into_response();
     }
+    let mut request = request;
+    request.extensions_mut().insert(Tenant(grant.tenant.into()));
+    next.run(request).await
 }
 
 /// Adds the latency and the fault of this answer, scripted or drawn, if there is one.

@@ -5,6 +5,11 @@
 //! every operation first settles what is due, so nothing runs in the background and a delay of
 //! zero makes every transition visible on the next request.
 //!
+//! Every record belongs to the tenant whose token created it. A tenant sees its own specs, the
+//! public ones and those shared with it by name; it changes only its own. Deployments are never
+//! seen outside their tenant. What another tenant may not see answers 404, as if it did not
+//! exist; what it may see but not change answers 403.
+//!
 //! This module holds the state and the operations; `rules` the checks and derivations they share
 //! (versions, parameter types, which blocks a release deploys), `paging` the listings' filters,
 //! order and pages, `output` how records become the service's answers, and `snapshot` the whole
@@ -26,6 +31,9 @@ use crate::{
 
 /// Who the emulator says created things.
 const CREATOR: &str = "emulator@peak.ai";
+
+/// The tenant of tokens given without one, and of records in a document that names none.
+pub const DEFAULT_TENANT: &str = "default";
 
 mod disk;
 mod output;
@@ -52,6 +60,8 @@ struct Release {
 
 struct Spec {
     id: String,
+    /// The tenant that created it and alone may change it.
+    tenant: String,
     featured: bool,
     scope: Scope,
     tenants: Vec<String>,
@@ -80,12 +90,23 @@ enum Pending {
 
 struct Deployment {
     id: String,
+    /// The tenant that created it and alone sees it.
+    tenant: String,
     metadata: Metadata,
     status: DeploymentStatus,
     spec_id: String,
     /// In creation order; revision n is at index n - 1.
     revisions: Vec<Revision>,
     pending: Option<Pending>,
+}
+
+impl Spec {
+    /// Whether `tenant` may see it (and deploy it): its own, public, or shared with it by name.
+    fn visible_to(&self, tenant: &str) -> bool {
+        self.tenant == tenant
+            || self.scope == Scope::Public
+            || (self.scope == Scope::Shared && self.tenants.iter().any(|t| t == tenant))
+    }
 }
 
 impl Deployment {
@@ -117,6 +138,9 @@ pub struct Store {
     deployments: HashMap<String, Deployment>,
     spec_orders: Orders,
     deployment_orders: Orders,
+    /// Every tenant that has created something, deleted or not: while there is only one, a
+    /// listing sees every record without asking each.
+    owners: std::collections::HashSet<String>,
     /// What changed since it was last written to the database file, if there is one.
     pub(crate) dirty: Vec<Dirty>,
 }
@@ -130,6 +154,7 @@ impl Store {
             deployments: HashMap::new(),
             spec_orders: Orders::default(),
             deployment_orders: Orders::default(),
+            owners: Default::default(),
             dirty: Vec::new(),
         }
     }
@@ -172,23 +197,41 @@ impl Store {
         }
     }
 
-    fn spec(&self, id: &str) -> ApiResult<&Spec> {
-        self.specs.get(id).ok_or_else(|| ApiError::not_found(format!("app spec {id:?} does not exist")))
+    /// Whether `tenant` sees every record of the store, so that a listing need not ask each.
+    fn sees_all(&self, tenant: &str) -> bool {
+        self.owners.iter().all(|owner| owner == tenant)
     }
 
-    fn spec_mut(&mut self, id: &str) -> ApiResult<&mut Spec> {
-        self.specs.get_mut(id).ok_or_else(|| ApiError::not_found(format!("app spec {id:?} does not exist")))
+    /// Spec `id`, if `tenant` may see it; one it may not see does not exist for it.
+    fn spec(&self, tenant: &str, id: &str) -> ApiResult<&Spec> {
+        self.specs
+            .get(id)
+            .filter(|spec| spec.visible_to(tenant))
+            .ok_or_else(|| ApiError::not_found(format!("app spec {id:?} does not exist")))
     }
 
-    fn deployment(&self, id: &str) -> ApiResult<&Deployment> {
+    /// Spec `id`, to change, if `tenant` created it: 403 if it only sees it.
+    fn own_spec_mut(&mut self, tenant: &str, id: &str) -> ApiResult<&mut Spec> {
+        if self.spec(tenant, id)?.tenant != tenant {
+            return Err(ApiError::forbidden(format!(
+                "app spec {id:?} belongs to another tenant; only its own tenant can change it"
+            )));
+        }
+        Ok(self.specs.get_mut(id).expect("the spec was just found"))
+    }
+
+    /// Deployment `id`, if it is `tenant`'s: another tenant's does not exist for it.
+    fn deployment(&self, tenant: &str, id: &str) -> ApiResult<&Deployment> {
         self.deployments
             .get(id)
+            .filter(|deployment| deployment.tenant == tenant)
             .ok_or_else(|| ApiError::not_found(format!("app deployment {id:?} does not exist")))
     }
 
-    fn deployment_mut(&mut self, id: &str) -> ApiResult<&mut Deployment> {
+    fn deployment_mut(&mut self, tenant: &str, id: &str) -> ApiResult<&mut Deployment> {
         self.deployments
             .get_mut(id)
+            .filter(|deployment| deployment.tenant == tenant)
             .ok_or_else(|| ApiError::not_found(format!("app deployment {id:?} does not exist")))
     }
 
@@ -196,6 +239,7 @@ impl Store {
 
     pub fn create_spec(
         &mut self,
+        tenant: &str,
         spec: NewSpec,
         featured: bool,
         scope: Scope,
@@ -211,7 +255,7 @@ impl Store {
         if !tenants.is_empty() && scope != Scope::Shared {
             return Err(ApiError::unprocessable("tenants can only be given with the shared scope"));
         }
-        if self.specs.values().any(|s| s.metadata.name == spec.metadata.name) {
+        if self.specs.values().any(|s| s.tenant == tenant && s.metadata.name == spec.metadata.name) {
             return Err(ApiError::conflict(format!(
                 "an app spec named {:?} already exists",
                 spec.metadata.name
@@ -231,6 +275,7 @@ impl Store {
         let metadata = Metadata::new(spec.metadata, SpecStatus::Available.as_str(), &at, CREATOR);
         let record = Spec {
             id: id.clone(),
+            tenant: tenant.to_owned(),
             featured,
             scope,
             tenants,
@@ -239,37 +284,40 @@ impl Store {
             releases: vec![release],
         };
         self.specs.insert(id.clone(), record);
+        self.owners.insert(tenant.to_owned());
         self.spec_orders.push(&id, |id| &self.specs[id].metadata);
         self.dirty.push(Dirty::Spec(id.clone()));
         Ok(id)
     }
 
-    pub fn describe_spec(&self, id: &str) -> ApiResult<SpecOut> {
-        Ok(spec_out(self.spec(id)?))
+    pub fn describe_spec(&self, tenant: &str, id: &str) -> ApiResult<SpecOut> {
+        Ok(spec_out(self.spec(tenant, id)?))
     }
 
-    pub fn list_specs(&self, query: &ListQuery) -> Page<SpecOut> {
+    pub fn list_specs(&self, tenant: &str, query: &ListQuery) -> Page<SpecOut> {
         let keep = |id: &str| {
             let spec = &self.specs[id];
-            (query.statuses.is_empty() || query.statuses.contains(&spec.status.as_str()))
+            spec.visible_to(tenant)
+                && (query.statuses.is_empty() || query.statuses.contains(&spec.status.as_str()))
                 && (query.scopes.is_empty() || query.scopes.contains(&spec.scope))
                 && query.featured.is_none_or(|f| f == spec.featured)
                 && prefix_matches(&query.name, Some(&spec.metadata.name))
                 && prefix_matches(&query.title, spec.metadata.title.as_ref())
         };
-        page_of(&self.spec_orders, query, |id| &self.specs[id].metadata, keep)
+        page_of(&self.spec_orders, query, self.sees_all(tenant), |id| &self.specs[id].metadata, keep)
             .map(|id| spec_out(&self.specs[&id]))
     }
 
-    pub fn update_spec(&mut self, id: &str, update: SpecUpdate) -> ApiResult<SpecOut> {
+    pub fn update_spec(&mut self, tenant: &str, id: &str, update: SpecUpdate) -> ApiResult<SpecOut> {
+        self.own_spec_mut(tenant, id)?;
         if let Some(name) = update.metadata.as_ref().and_then(|m| m.name.as_ref()) {
             not_blank("metadata.name", name)?;
-            if self.specs.values().any(|s| s.id != id && &s.metadata.name == name) {
+            if self.specs.values().any(|s| s.id != id && s.tenant == tenant && &s.metadata.name == name) {
                 return Err(ApiError::conflict(format!("an app spec named {name:?} already exists")));
             }
         }
         let at = self.stamp();
-        let spec = self.spec_mut(id)?;
+        let spec = self.own_spec_mut(tenant, id)?;
         let scope = update.scope.unwrap_or(spec.scope);
         // Leaving the shared scope drops the tenants it was shared with; giving tenants with
         // another scope is an error.
@@ -306,8 +354,8 @@ impl Store {
         Ok(out)
     }
 
-    pub fn delete_spec(&mut self, id: &str) -> ApiResult<()> {
-        self.spec(id)?;
+    pub fn delete_spec(&mut self, tenant: &str, id: &str) -> ApiResult<()> {
+        self.own_spec_mut(tenant, id)?;
         let deployed = self.deployments.values().filter(|d| d.spec_id == id).count();
         if deployed > 0 {
             return Err(ApiError::conflict(format!(
@@ -320,12 +368,13 @@ impl Store {
         Ok(())
     }
 
-    pub fn create_release(&mut self, spec_id: &str, release: NewRelease) -> ApiResult<String> {
+    pub fn create_release(&mut self, tenant: &str, spec_id: &str, release: NewRelease) -> ApiResult<String> {
+        self.own_spec_mut(tenant, spec_id)?;
         let version = semantic_version("release.version", &release.release.version)?;
         let parameters = release.parameters.unwrap_or_default();
         check_definitions(&parameters)?;
         let at = self.stamp();
-        let spec = self.spec_mut(spec_id)?;
+        let spec = self.own_spec_mut(tenant, spec_id)?;
         let latest = &spec.releases.last().expect("a spec always has a release").version;
         if version <= *latest {
             return Err(ApiError::conflict(format!(
@@ -345,9 +394,9 @@ impl Store {
         Ok(version.to_string())
     }
 
-    pub fn describe_release(&self, spec_id: &str, version: &str) -> ApiResult<ReleaseOut> {
+    pub fn describe_release(&self, tenant: &str, spec_id: &str, version: &str) -> ApiResult<ReleaseOut> {
         let wanted = semantic_version("version", version)?;
-        let spec = self.spec(spec_id)?;
+        let spec = self.spec(tenant, spec_id)?;
         spec.releases
             .iter()
             .find(|r| r.version == wanted)
@@ -355,21 +404,26 @@ impl Store {
             .ok_or_else(|| ApiError::not_found(format!("app spec {spec_id:?} has no release {version}")))
     }
 
-    pub fn list_releases(&self, spec_id: &str, query: &ListQuery) -> ApiResult<Page<ReleaseOut>> {
-        let spec = self.spec(spec_id)?;
+    pub fn list_releases(
+        &self,
+        tenant: &str,
+        spec_id: &str,
+        query: &ListQuery,
+    ) -> ApiResult<Page<ReleaseOut>> {
+        let spec = self.spec(tenant, spec_id)?;
         let all = spec.releases.iter().collect();
         Ok(paginate(all, query, |r| (&r.created_at, &r.created_by), |r| &r.id).map(release_out))
     }
 
     // ---- Deployments ----
 
-    pub fn create_deployment(&mut self, new: NewDeployment) -> ApiResult<String> {
+    pub fn create_deployment(&mut self, tenant: &str, new: NewDeployment) -> ApiResult<String> {
         not_blank("metadata.name", &new.metadata.name)?;
-        let spec = self.spec(&new.spec.id)?;
+        let spec = self.spec(tenant, &new.spec.id)?;
         let release = find_release(spec, new.spec.release.as_ref())?;
         let app_parameters = new.app_parameters.unwrap_or_default();
         check_values(&release.parameters, &app_parameters)?;
-        if self.deployments.values().any(|d| d.metadata.name == new.metadata.name) {
+        if self.deployments.values().any(|d| d.tenant == tenant && d.metadata.name == new.metadata.name) {
             return Err(ApiError::conflict(format!(
                 "an app deployment named {:?} already exists",
                 new.metadata.name
@@ -394,6 +448,7 @@ impl Store {
         let deploying = DeploymentStatus::Deploying;
         let deployment = Deployment {
             id: id.clone(),
+            tenant: tenant.to_owned(),
             metadata: Metadata::new(new.metadata, deploying.as_str(), &at, CREATOR),
             status: deploying,
             spec_id,
@@ -401,38 +456,44 @@ impl Store {
             pending: Some(Pending::Deployed(Instant::now() + self.deploy_delay)),
         };
         self.deployments.insert(id.clone(), deployment);
+        self.owners.insert(tenant.to_owned());
         self.deployment_orders.push(&id, |id| &self.deployments[id].metadata);
         self.dirty.push(Dirty::Deployment(id.clone()));
         Ok(id)
     }
 
-    pub fn describe_deployment(&self, id: &str) -> ApiResult<DeploymentOut> {
-        Ok(deployment_out(self.deployment(id)?))
+    pub fn describe_deployment(&self, tenant: &str, id: &str) -> ApiResult<DeploymentOut> {
+        Ok(deployment_out(self.deployment(tenant, id)?))
     }
 
-    pub fn list_deployments(&self, query: &ListQuery) -> Page<DeploymentOut> {
+    pub fn list_deployments(&self, tenant: &str, query: &ListQuery) -> Page<DeploymentOut> {
         let keep = |id: &str| {
             let deployment = &self.deployments[id];
-            (query.statuses.is_empty() || query.statuses.contains(&deployment.status.as_str()))
+            deployment.tenant == tenant
+                && (query.statuses.is_empty() || query.statuses.contains(&deployment.status.as_str()))
                 && prefix_matches(&query.name, Some(&deployment.metadata.name))
         };
-        page_of(&self.deployment_orders, query, |id| &self.deployments[id].metadata, keep)
+        let all_visible = self.sees_all(tenant);
+        page_of(&self.deployment_orders, query, all_visible, |id| &self.deployments[id].metadata, keep)
             .map(|id| deployment_out(&self.deployments[&id]))
     }
 
     pub fn update_deployment(
         &mut self,
+        tenant: &str,
         id: &str,
         update: DeploymentMetadataUpdate,
     ) -> ApiResult<DeploymentOut> {
         if let Some(name) = &update.name {
             not_blank("name", name)?;
-            if self.deployments.values().any(|d| d.id != id && &d.metadata.name == name) {
+            if self.deployments.values().any(|d| d.id != id && d.tenant == tenant && &d.metadata.name == name)
+            {
                 return Err(ApiError::conflict(format!("an app deployment named {name:?} already exists")));
             }
         }
+        self.deployment(tenant, id)?;
         let at = self.stamp();
-        let deployment = self.deployment_mut(id)?;
+        let deployment = self.deployment_mut(tenant, id)?;
         let meta = &mut deployment.metadata;
         merge(&mut meta.name, update.name);
         merge(&mut meta.summary, update.summary);
@@ -449,9 +510,9 @@ impl Store {
         Ok(out)
     }
 
-    pub fn delete_deployment(&mut self, id: &str) -> ApiResult<()> {
+    pub fn delete_deployment(&mut self, tenant: &str, id: &str) -> ApiResult<()> {
         let delay = self.deploy_delay;
-        let deployment = self.deployment_mut(id)?;
+        let deployment = self.deployment_mut(tenant, id)?;
         if deployment.status != DeploymentStatus::Deleting {
             deployment.set_status(DeploymentStatus::Deleting);
             deployment.pending = Some(Pending::Gone(Instant::now() + delay));
@@ -460,9 +521,9 @@ impl Store {
         Ok(())
     }
 
-    pub fn redeploy(&mut self, id: &str) -> ApiResult<(String, u64, String)> {
+    pub fn redeploy(&mut self, tenant: &str, id: &str) -> ApiResult<(String, u64, String)> {
         let delay = self.deploy_delay;
-        let deployment = self.deployment_mut(id)?;
+        let deployment = self.deployment_mut(tenant, id)?;
         if !matches!(deployment.status, DeploymentStatus::Failed | DeploymentStatus::Warning) {
             return Err(ApiError::conflict(format!(
                 "app deployment {id:?} is {}; only failed or warning deployments can be redeployed",
@@ -479,12 +540,19 @@ impl Store {
         Ok(answer)
     }
 
-    pub fn create_revision(&mut self, id: &str, new: NewRevision) -> ApiResult<(String, u64)> {
-        let deployment = self.deployment(id)?;
+    pub fn create_revision(&mut self, tenant: &str, id: &str, new: NewRevision) -> ApiResult<(String, u64)> {
+        let deployment = self.deployment(tenant, id)?;
         if deployment.status == DeploymentStatus::Deleting {
             return Err(ApiError::conflict(format!("app deployment {id:?} is being deleted")));
         }
-        let spec = self.spec(&deployment.spec_id)?;
+        // A spec no longer shared with the tenant keeps its deployments running, but deploys
+        // nothing new to them.
+        let spec = self.spec(tenant, &deployment.spec_id).map_err(|_| {
+            ApiError::forbidden(format!(
+                "app spec {:?} of this deployment is no longer shared with this tenant",
+                deployment.spec_id
+            ))
+        })?;
         let release = find_release(spec, new.release.as_ref())?;
         let app_parameters = new.app_parameters.unwrap_or_default();
         check_values(&release.parameters, &app_parameters)?;
@@ -493,7 +561,7 @@ impl Store {
         let release_version = release.version.to_string();
         let at = self.stamp();
         let delay = self.deploy_delay;
-        let deployment = self.deployment_mut(id)?;
+        let deployment = self.deployment_mut(tenant, id)?;
         let number = deployment.revisions.len() as u64 + 1;
         let revision_id = Uuid::new_v4().to_string();
         deployment.revisions.push(Revision {
@@ -513,8 +581,8 @@ impl Store {
         Ok((revision_id, number))
     }
 
-    pub fn describe_revision(&self, id: &str, number: u64) -> ApiResult<RevisionOut> {
-        let deployment = self.deployment(id)?;
+    pub fn describe_revision(&self, tenant: &str, id: &str, number: u64) -> ApiResult<RevisionOut> {
+        let deployment = self.deployment(tenant, id)?;
         let revision = number
             .checked_sub(1)
             .and_then(|index| deployment.revisions.get(index as usize))
@@ -522,8 +590,8 @@ impl Store {
         Ok(self.revision_out(deployment, revision))
     }
 
-    pub fn list_revisions(&self, id: &str, query: &ListQuery) -> ApiResult<Page<RevisionOut>> {
-        let deployment = self.deployment(id)?;
+    pub fn list_revisions(&self, tenant: &str, id: &str, query: &ListQuery) -> ApiResult<Page<RevisionOut>> {
+        let deployment = self.deployment(tenant, id)?;
         let matching = deployment
             .revisions
             .iter()
@@ -534,7 +602,10 @@ impl Store {
 
     /// The control route: sets a deployment's status and its latest revision's.
     pub fn set_status(&mut self, id: &str, status: DeploymentStatus) -> ApiResult<()> {
-        let deployment = self.deployment_mut(id)?;
+        let deployment = self
+            .deployments
+            .get_mut(id)
+            .ok_or_else(|| ApiError::not_found(format!("app deployment {id:?} does not exist")))?;
         deployment.pending = None;
         deployment.set_status(status);
         self.dirty.push(Dirty::Deployment(id.to_owned()));

@@ -37,16 +37,19 @@ pub struct Page<T> {
     pub page_size: u64,
 }
 
-/// One page of the records of `orders` that pass the query's filters, in the query's order.
+/// One page of the records of `orders` that pass the query's filters, in the query's order;
+/// `all_visible` says that the caller's tenant sees every record, so only the query filters.
 pub(super) fn page_of<S: Sortable>(
     orders: &Orders,
     query: &ListQuery,
+    all_visible: bool,
     fields: impl Fn(&str) -> S,
     keep: impl Fn(&str) -> bool,
 ) -> Page<String> {
     let start = usize::try_from(query.page_size.saturating_mul(query.page_number - 1)).unwrap_or(usize::MAX);
     let size = usize::try_from(query.page_size).unwrap_or(usize::MAX);
-    let filter: Option<&dyn Fn(&str) -> bool> = if query.has_filters() { Some(&keep) } else { None };
+    let filtered = query.has_filters() || !all_visible;
+    let filter: Option<&dyn Fn(&str) -> bool> = if filtered { Some(&keep) } else { None };
     let (total, items) = orders.page(&query.sort, fields, filter, start, size);
     Page::of(items, total, query)
 }

@@ -11,7 +11,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use super::{Deployment, Pending, Release, Revision, Spec, Store};
+use super::{DEFAULT_TENANT, Deployment, Pending, Release, Revision, Spec, Store};
 use crate::model::{
     AppParameters, BlockConfig, BlockDeployment, DeploymentStatus, Metadata, ParameterDefinitions,
     RevisionStatus, Scope, SpecStatus, Tag,
@@ -67,6 +67,9 @@ struct MetadataRecord {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct SpecRecord {
     id: String,
+    /// The tenant that created it; the default tenant when left out.
+    #[serde(default = "default_tenant")]
+    tenant: String,
     featured: bool,
     scope: Scope,
     #[serde(default)]
@@ -94,6 +97,9 @@ struct ReleaseRecord {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct DeploymentRecord {
     id: String,
+    /// The tenant that created it; the default tenant when left out.
+    #[serde(default = "default_tenant")]
+    tenant: String,
     spec_id: String,
     status: DeploymentStatus,
     metadata: MetadataRecord,
@@ -142,6 +148,10 @@ struct BlockRecord {
     status: RevisionStatus,
 }
 
+fn default_tenant() -> String {
+    DEFAULT_TENANT.to_owned()
+}
+
 fn metadata_out(metadata: &Metadata) -> MetadataRecord {
     MetadataRecord {
         name: metadata.name.clone(),
@@ -178,6 +188,7 @@ fn metadata_in(record: MetadataRecord, status: &'static str) -> Metadata {
 fn spec_record(spec: &Spec) -> SpecRecord {
     SpecRecord {
         id: spec.id.clone(),
+        tenant: spec.tenant.clone(),
         featured: spec.featured,
         scope: spec.scope,
         tenants: spec.tenants.clone(),
@@ -202,6 +213,7 @@ fn spec_record(spec: &Spec) -> SpecRecord {
 fn deployment_record(deployment: &Deployment, now: Instant) -> DeploymentRecord {
     DeploymentRecord {
         id: deployment.id.clone(),
+        tenant: deployment.tenant.clone(),
         spec_id: deployment.spec_id.clone(),
         status: deployment.status,
         metadata: metadata_out(&deployment.metadata),
@@ -273,7 +285,8 @@ impl Store {
 
     /// A store holding exactly `snapshot`, or every reason it cannot be one: another format or
     /// version, ids or names twice, a deployment of a spec that is not there, releases out of
-    /// order, revisions not numbered 1, 2, 3, a time that is not a time.
+    /// order, revisions not numbered 1, 2, 3, a time that is not a time. Names are unique within a
+    /// tenant.
     pub fn import(snapshot: Snapshot, deploy_delay: Duration) -> Result<Store, String> {
         if snapshot.format != FORMAT || snapshot.version != VERSION {
             return Err(format!(
@@ -296,8 +309,9 @@ impl Store {
             if !ids.insert(record.id.clone()) {
                 problems.push(format!("{what}: the id is used twice"));
             }
-            if !names.insert(record.metadata.name.clone()) {
-                problems.push(format!("{what}: another spec is named {:?}", record.metadata.name));
+            if !names.insert((record.tenant.clone(), record.metadata.name.clone())) {
+                problems
+                    .push(format!("{what}: another spec of its tenant is named {:?}", record.metadata.name));
             }
             if !record.tenants.is_empty() && record.scope != Scope::Shared {
                 problems.push(format!("{what}: tenants are only kept with the shared scope"));
@@ -339,8 +353,10 @@ impl Store {
                     parameters: release.parameters,
                 });
             }
+            store.owners.insert(record.tenant.clone());
             let spec = Spec {
                 id: record.id.clone(),
+                tenant: record.tenant,
                 featured: record.featured,
                 scope: record.scope,
                 tenants: record.tenants,
@@ -358,8 +374,11 @@ impl Store {
             if !ids.insert(record.id.clone()) {
                 problems.push(format!("{what}: the id is used twice"));
             }
-            if !names.insert(record.metadata.name.clone()) {
-                problems.push(format!("{what}: another deployment is named {:?}", record.metadata.name));
+            if !names.insert((record.tenant.clone(), record.metadata.name.clone())) {
+                problems.push(format!(
+                    "{what}: another deployment of its tenant is named {:?}",
+                    record.metadata.name
+                ));
             }
             let Some(versions) = versions_of.get(&record.spec_id) else {
                 problems.push(format!("{what}: its spec {:?} is not in the document", record.spec_id));
@@ -422,8 +441,10 @@ impl Store {
                     SettlesTo::Gone => Pending::Gone(at),
                 }
             });
+            store.owners.insert(record.tenant.clone());
             let deployment = Deployment {
                 id: record.id.clone(),
+                tenant: record.tenant,
                 metadata: metadata_in(record.metadata, record.status.as_str()),
                 status: record.status,
                 spec_id: record.spec_id,
