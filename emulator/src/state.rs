@@ -145,10 +145,16 @@ impl Drop for StoreGuard<'_> {
     fn drop(&mut self) {
         let dirty = std::mem::take(&mut self.store.dirty);
         let Some(disk) = self.disk.filter(|_| !dirty.is_empty()) else { return };
-        if let Err(why) = lock(disk).write(&self.store, &dirty)
-            && !std::thread::panicking()
-        {
-            // A write must be on disk before it is answered: this request fails instead (500).
+        let mut disk = lock(disk);
+        let Err(why) = disk.write(&self.store, &dirty) else { return };
+        // The change is not in the file, so it was never made: the store goes back to what the
+        // file holds, and the request fails (500) instead of being answered.
+        let delay = self.store.deploy_delay;
+        match disk.load().and_then(|kept| Store::import(kept, delay)) {
+            Ok(kept) => *self.store = kept,
+            Err(also) => tracing::error!("the state could not be read back from the database file: {also}"),
+        }
+        if !std::thread::panicking() {
             panic!("the database file could not be written: {why}");
         }
     }

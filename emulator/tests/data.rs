@@ -136,3 +136,35 @@ fn fastrand_millis() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::from(d.subsec_millis()) % 200)
 }
+
+#[tokio::test]
+async fn a_write_the_file_refuses_is_answered_500_and_not_made() {
+    let file = data_file("refused");
+    let harness = Harness::with(Emulator::builder().deploy_delay(Duration::ZERO).data(&file)).await;
+    harness.create_spec("kept", json!({"build": [], "run": []})).await;
+
+    // Another connection holds the file's write lock, so the emulator's commit times out.
+    let blocker = rusqlite::Connection::open(&file).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let spec = json!({
+        "version": 1, "kind": "app",
+        "metadata": {"name": "refused", "summary": "s"},
+        "release": {"version": "1.0.0", "notes": "n"},
+        "config": []
+    });
+    let body = json!({"spec": spec.to_string()});
+    let (status, answer) = harness.call(reqwest::Method::POST, "/v1/apps/specs/", Some(body.clone())).await;
+    assert_eq!(status, reqwest::StatusCode::INTERNAL_SERVER_ERROR, "{answer}");
+    blocker.execute_batch("ROLLBACK").unwrap();
+
+    let (_, specs) = harness.call(reqwest::Method::GET, "/v1/apps/specs/", None).await;
+    assert_eq!(specs["specCount"], 1, "the refused create is not in memory either: {specs}");
+    let (status, _) = harness.call(reqwest::Method::POST, "/v1/apps/specs/", Some(body)).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "its name is free");
+    harness.emulator.shutdown().await;
+    let restarted = Harness::with(Emulator::builder().data(&file)).await;
+    let (_, specs) = restarted.call(reqwest::Method::GET, "/v1/apps/specs/?sort=name:asc", None).await;
+    let names: Vec<&str> =
+        specs["specs"].as_array().unwrap().iter().map(|s| s["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["kept", "refused"]);
+}

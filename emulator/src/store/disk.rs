@@ -85,6 +85,11 @@ impl Disk {
         }
     }
 
+    /// What the file holds, as a state document: the state as last committed.
+    pub fn load(&self) -> Result<Snapshot, String> {
+        self.read().map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+
     /// Every row, as a state document; a transition under way has the time it had left less the
     /// time since its row was written.
     fn read(&self) -> rusqlite::Result<Snapshot> {
