@@ -58,6 +58,10 @@ fn main() {
         if run("8") {
             declarative(&mut report).await;
         }
+        if run("9") {
+            state_on_disk(&mut report).await;
+            start_up_from_disk(&mut report).await;
+        }
     });
     if run("6") {
         build_cost(&mut report);
@@ -823,4 +827,272 @@ async fn counts(emulator: &Emulator) -> (usize, u64) {
     let client = client(emulator.base_url());
     let specs: Vec<Spec> = client.list_specs().items().try_collect().await.unwrap();
     (specs.len(), client.list_deployments().page(1).await.unwrap().total)
+}
+
+/// The body of a create_spec as the SDK sends it: a spec with a block and three parameters (one
+/// hidden), named `name`.
+fn create_spec_body(name: &str) -> Value {
+    let spec = json!({
+        "version": 1, "kind": "app",
+        "metadata": {
+            "name": name, "title": format!("Title {name}"),
+            "summary": "Predicts which customers are likely to churn next quarter",
+            "imageUrl": "https://assets.example.com/specs/churn.png",
+            "tags": [{"name": "ml"}, {"name": "churn"}]
+        },
+        "release": {"version": "1.0.0", "notes": "First release"},
+        "config": [{"id": "scoring", "release": {"version": "1.0.0"}, "autoRunOnDeploy": false}]
+    });
+    let parameters = json!({
+        "build": [{"name": "region", "type": "string", "required": false, "defaultValue": "eu-west-1"}],
+        "run": [
+            {"name": "replicas", "type": "number", "required": false, "defaultValue": 1},
+            {"name": "api_key", "type": "string", "required": false, "defaultValue": "", "hideValue": true}
+        ]
+    });
+    json!({"spec": spec.to_string(), "featured": "false", "scope": "private", "parameters": parameters.to_string()})
+}
+
+/// `workers` concurrent keep-alive clients creating specs at `base` for `duration`.
+async fn create_load(base: &str, workers: usize, duration: Duration) -> Load {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let tasks = (0..workers).map(|worker| {
+        let (http, url) = (http.clone(), format!("{base}/v1/apps/specs/"));
+        tokio::spawn(async move {
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            let mut n = 0;
+            while started.elapsed() < duration {
+                n += 1;
+                let body = create_spec_body(&format!("churn-model-{worker}-{n:07}"));
+                let sent = Instant::now();
+                match http.post(&url).header("authorization", "bench").json(&body).send().await {
+                    Ok(response) if response.status() == reqwest::StatusCode::CREATED => {
+                        let _ = response.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        })
+    });
+    let mut sorted = Vec::new();
+    let mut errors = 0;
+    for task in futures::future::join_all(tasks).await {
+        let (latencies, failed) = task.unwrap();
+        sorted.extend(latencies);
+        errors += failed;
+    }
+    sorted.sort();
+    Load { requests: sorted.len(), elapsed: started.elapsed(), sorted, errors }
+}
+
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("press-apps-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Section 9: creates and describes per second with the state in a SQLite file (`--data`)
+/// against in memory, rounds alternating in the same run.
+async fn state_on_disk(report: &mut String) {
+    writeln!(report, "## 9. The emulator's state on disk\n").unwrap();
+    let dir = scratch_dir("data");
+    let (workers, duration, rounds) = (8, Duration::from_secs(3), 3);
+    let mut rows: Vec<(&str, Load, Load)> = Vec::new();
+    for round in 0..rounds {
+        for store in ["in memory", "--data"] {
+            let mut builder = Emulator::builder().deploy_delay(Duration::ZERO);
+            if store == "--data" {
+                builder = builder.data(dir.join(format!("state-{round}.sqlite")));
+            }
+            let emulator = builder.start().await.unwrap();
+            let creates = create_load(emulator.base_url(), workers, duration).await;
+            let id = client(emulator.base_url()).list_specs().page(1).await.unwrap().items[0].id.clone();
+            // The kernel writes the file's pages back after the creates; on two shared cores that
+            // would be charged to the readers, who never touch the file.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let describes =
+                load(&format!("{}/v1/apps/specs/{id}", emulator.base_url()), workers, duration).await;
+            emulator.shutdown().await;
+            rows.push((store, creates, describes));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    writeln!(
+        report,
+        "{workers} concurrent keep-alive clients for {} s per row: first creating specs (a block, three parameters, \
+         as the SDK sends them), then, after a pause of 1 s, describing one, against a fresh emulator each time; {rounds} rounds, in \
+         memory and `--data` alternating.\n\n| round | store | creates/s | p50 | p99 | describes/s | p50 | p99 | \
+         errors |\n|---|---|---|---|---|---|---|---|---|",
+        duration.as_secs()
+    )
+    .unwrap();
+    let rate = |load: &Load| load.requests as f64 / load.elapsed.as_secs_f64();
+    for (i, (store, creates, describes)) in rows.iter().enumerate() {
+        writeln!(
+            report,
+            "| {} | {store} | {:.0} | {} | {} | {:.0} | {} | {} | {} |",
+            i / 2 + 1,
+            rate(creates),
+            ms(percentile(&creates.sorted, 0.5)),
+            ms(percentile(&creates.sorted, 0.99)),
+            rate(describes),
+            ms(percentile(&describes.sorted, 0.5)),
+            ms(percentile(&describes.sorted, 0.99)),
+            creates.errors + describes.errors
+        )
+        .unwrap();
+    }
+    let creates: Vec<f64> = rows.chunks(2).map(|pair| rate(&pair[1].1) / rate(&pair[0].1)).collect();
+    let describes: Vec<f64> = rows.chunks(2).map(|pair| rate(&pair[1].2) / rate(&pair[0].2)).collect();
+    let range = |ratios: Vec<f64>| {
+        let (low, high) = ratios.iter().fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
+        format!("{low:.2} to {high:.2}")
+    };
+    writeln!(
+        report,
+        "\n**`--data` against in memory, round by round: creates {} (target at least 0.5), describes {} \
+         (target 1)**\n",
+        range(creates),
+        range(describes),
+    )
+    .unwrap();
+}
+
+/// A state document of `specs` specs (a block, three parameters) and `deployments` deployments
+/// of `revisions` revisions each, made from records the emulator itself exported.
+async fn large_state(specs: usize, deployments: usize, revisions: usize) -> Value {
+    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    let http = reqwest::Client::new();
+    let base = emulator.base_url().to_owned();
+    let created: Value = http
+        .post(format!("{base}/v1/apps/specs/"))
+        .header("authorization", "bench")
+        .json(&create_spec_body("template"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deployment = json!({
+        "metadata": {"name": "template", "summary": "Nightly scoring", "title": "Churn scoring"},
+        "revision": {"notes": "From the repository"},
+        "spec": {"id": created["id"]},
+        "appParameters": {"build": {"region": "eu-west-2"}, "run": {"replicas": 3, "api_key": "secret"}}
+    });
+    let response = http
+        .post(format!("{base}/v1/apps/deployments/"))
+        .header("authorization", "bench")
+        .json(&deployment)
+        .send()
+        .await;
+    assert!(response.unwrap().status().is_success());
+    let template = emulator.export_state();
+    emulator.shutdown().await;
+    let at = |n: usize| {
+        let at = chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + n as i64).unwrap();
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    };
+    let id = |kind: u32, n: usize| format!("{kind:08x}-0000-4000-8000-{n:012x}");
+    let (spec, deployment) = (&template["specs"][0], &template["deployments"][0]);
+    let mut spec_records = Vec::with_capacity(specs);
+    for n in 0..specs {
+        let mut record = spec.clone();
+        record["id"] = json!(id(1, n));
+        record["metadata"]["name"] = json!(format!("churn-model-{n:07}"));
+        record["metadata"]["createdAt"] = json!(at(n));
+        record["metadata"]["updatedAt"] = json!(at(n));
+        record["releases"][0]["id"] = json!(id(2, n));
+        record["releases"][0]["createdAt"] = json!(at(n));
+        spec_records.push(record);
+    }
+    let mut deployment_records = Vec::with_capacity(deployments);
+    for n in 0..deployments {
+        let mut record = deployment.clone();
+        record["id"] = json!(id(3, n));
+        record["specId"] = json!(id(1, n));
+        record["metadata"]["name"] = json!(format!("churn-scoring-{n:07}"));
+        record["metadata"]["createdAt"] = json!(at(specs + n));
+        record["metadata"]["updatedAt"] = json!(at(specs + n));
+        let first = record["revisions"][0].clone();
+        let history: Vec<Value> = (1..=revisions)
+            .map(|number| {
+                let mut revision = first.clone();
+                revision["id"] = json!(id(4, n * revisions + number));
+                revision["number"] = json!(number);
+                revision["status"] = json!(if number == revisions { "deployed" } else { "superseded" });
+                revision["createdAt"] = json!(at(specs + n));
+                revision
+            })
+            .collect();
+        record["revisions"] = json!(history);
+        deployment_records.push(record);
+    }
+    let mut state = template.clone();
+    state["specs"] = json!(spec_records);
+    state["deployments"] = json!(deployment_records);
+    state
+}
+
+/// Section 9, continued: how long an emulator takes from start to its first answer with 100,000
+/// specs and 100,000 revisions in its file, against the same state imported from a JSON document
+/// (`--import`) and an empty file.
+async fn start_up_from_disk(report: &mut String) {
+    const SPECS: usize = 100_000;
+    const DEPLOYMENTS: usize = 10_000;
+    const REVISIONS: usize = 10;
+    let dir = scratch_dir("start-up");
+    let state = large_state(SPECS, DEPLOYMENTS, REVISIONS).await;
+    let (full, empty) = (dir.join("full.sqlite"), dir.join("empty.sqlite"));
+    let written = Instant::now();
+    let filling = Emulator::builder().data(&full).state(state.clone()).start().await.unwrap();
+    let written = written.elapsed();
+    filling.shutdown().await;
+    let document_bytes = serde_json::to_vec(&state).unwrap().len();
+    let file_bytes: u64 =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+
+    // From start to the first page answered, median of 3 of each, alternating.
+    async fn first_answer(builder: peak_press_apps_emulator::EmulatorBuilder, expected: u64) -> Duration {
+        let started = Instant::now();
+        let emulator = builder.start().await.unwrap();
+        let page = client(emulator.base_url()).list_specs().page(1).await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(page.total, expected);
+        emulator.shutdown().await;
+        took
+    }
+    let (mut from_file, mut from_document, mut from_empty) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        from_file.push(first_answer(Emulator::builder().data(&full), SPECS as u64).await);
+        from_document.push(first_answer(Emulator::builder().state(state.clone()), SPECS as u64).await);
+        from_empty.push(first_answer(Emulator::builder().data(&empty), 0).await);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let (file, document, empty) = (median(from_file), median(from_document), median(from_empty));
+    writeln!(
+        report,
+        "Start-up with {SPECS} specs (a block, three parameters) and {DEPLOYMENTS} deployments of {REVISIONS} \
+         revisions each ({} revisions) in the file, {:.0} MiB with its log; the same state is {:.0} MiB as a JSON \
+         document. From `start` to the first page of specs answered, median of 3, in process.\n\n| start from | \
+         time |\n|---|---|\n| an empty file | {} |\n| the file (`--data`) | {} |\n| the same state as a document \
+         (`--import`) | {} |\n| (writing the state into a new file, once) | {} |\n\n**Start-up with {SPECS} specs \
+         and {} revisions in the file: {}** (target under 2 s); {:.2}× the time of importing the same state from \
+         its document.\n",
+        DEPLOYMENTS * REVISIONS,
+        file_bytes as f64 / (1 << 20) as f64,
+        document_bytes as f64 / (1 << 20) as f64,
+        ms(empty),
+        ms(file),
+        ms(document),
+        ms(written),
+        DEPLOYMENTS * REVISIONS,
+        ms(file),
+        file.as_secs_f64() / document.as_secs_f64(),
+    )
+    .unwrap();
 }
