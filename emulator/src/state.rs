@@ -41,13 +41,13 @@ pub(crate) struct Access {
 }
 
 impl Access {
-    /// The grant of `token`: `None` when it is not accepted.
-    pub fn grant(&self, token: &str) -> Option<Grant> {
+    /// The tenant `token` acts as, and whether it may only read: `None` when it is not accepted.
+    pub fn admit(&self, token: &str) -> Option<(Tenant, bool)> {
         if self.grants.is_empty() {
-            let tenant = crate::store::DEFAULT_TENANT.to_owned();
-            return Some(Grant { token: String::new(), tenant, read_only: false });
+            return Some((Tenant(crate::store::DEFAULT_TENANT.into()), false));
         }
-        self.grants.iter().find(|grant| grant.token == token).cloned()
+        let grant = self.grants.iter().find(|grant| grant.token == token)?;
+        Some((Tenant(grant.tenant.as_str().into()), grant.read_only))
     }
 }
 

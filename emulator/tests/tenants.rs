@@ -261,7 +261,14 @@ async fn read_only_tokens_read_as_their_tenant() {
     assert!(listed_specs(&harness, "globex-reader", "").await.is_empty());
     let (status, _) = create_spec(&harness, "acme-reader", "refused", "private", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(!format!("{builder:?}", builder = Emulator::builder().tenant_token("acme", ACME)).contains(ACME));
+}
+
+#[test]
+fn the_options_debug_shows_tenants_but_no_token() {
+    let builder = Emulator::builder().tenant_token("acme", ACME).read_only_token("reader-secret");
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("acme") && shown.contains("default"), "{shown}");
+    assert!(!shown.contains(ACME) && !shown.contains("reader-secret"), "{shown}");
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::{
     error::ApiError,
     faults::{self, Injector},
-    state::{AppState, ReceivedRequest, Tenant, lock},
+    state::{AppState, ReceivedRequest, lock},
 };
 
 /// Notes each request on `/v1` in the request log, body included, before anything else sees it.
@@ -81,14 +81,14 @@ pub(super) async fn authorize(State(state): State<AppState>, request: Request, n
     if token.is_empty() {
         return ApiError::unauthorized("the Authorization header is missing or empty").into_response();
     }
-    let Some(grant) = state.access.grant(token) else {
+    let Some((tenant, read_only)) = state.access.admit(token) else {
         return ApiError::unauthorized("the token is not valid").into_response();
     };
-    if grant.read_only && !matches!(*request.method(), Method::GET | Method::HEAD) {
+    if read_only && !matches!(*request.method(), Method::GET | Method::HEAD) {
         return ApiError::forbidden("this token may only read").into_response();
     }
     let mut request = request;
-    request.extensions_mut().insert(Tenant(grant.tenant.into()));
+    request.extensions_mut().insert(tenant);
     next.run(request).await
 }
 
