@@ -471,15 +471,29 @@ struct Load {
 
 /// `workers` concurrent keep-alive clients calling `url` for `duration`.
 async fn load(url: &str, workers: usize, duration: Duration) -> Load {
+    let url = url.to_owned();
+    load_with(workers, duration, move |http, _, _| http.get(&url).header("authorization", "bench")).await
+}
+
+/// `workers` concurrent keep-alive clients, each sending the requests `request` makes (given
+/// the worker's number and how many it has sent) one after another for `duration`; an answer
+/// other than 2xx counts as an error.
+async fn load_with<R>(workers: usize, duration: Duration, request: R) -> Load
+where
+    R: Fn(&reqwest::Client, usize, u64) -> reqwest::RequestBuilder + Clone + Send + 'static,
+{
     let http = reqwest::Client::new();
     let started = Instant::now();
-    let tasks = (0..workers).map(|_| {
-        let (http, url) = (http.clone(), url.to_owned());
+    let tasks = (0..workers).map(|worker| {
+        let (http, request) = (http.clone(), request.clone());
         tokio::spawn(async move {
             let (mut latencies, mut errors) = (Vec::new(), 0);
+            let mut sent_so_far = 0;
             while started.elapsed() < duration {
+                sent_so_far += 1;
+                let request = request(&http, worker, sent_so_far);
                 let sent = Instant::now();
-                match http.get(&url).header("authorization", "bench").send().await {
+                match request.send().await {
                     Ok(response) if response.status().is_success() => {
                         let _ = response.bytes().await;
                         latencies.push(sent.elapsed());
@@ -855,37 +869,12 @@ fn create_spec_body(name: &str) -> Value {
 
 /// `workers` concurrent keep-alive clients creating specs at `base` for `duration`.
 async fn create_load(base: &str, workers: usize, duration: Duration) -> Load {
-    let http = reqwest::Client::new();
-    let started = Instant::now();
-    let tasks = (0..workers).map(|worker| {
-        let (http, url) = (http.clone(), format!("{base}/v1/apps/specs/"));
-        tokio::spawn(async move {
-            let (mut latencies, mut errors) = (Vec::new(), 0);
-            let mut n = 0;
-            while started.elapsed() < duration {
-                n += 1;
-                let body = create_spec_body(&format!("churn-model-{worker}-{n:07}"));
-                let sent = Instant::now();
-                match http.post(&url).header("authorization", "bench").json(&body).send().await {
-                    Ok(response) if response.status() == reqwest::StatusCode::CREATED => {
-                        let _ = response.bytes().await;
-                        latencies.push(sent.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        })
-    });
-    let mut sorted = Vec::new();
-    let mut errors = 0;
-    for task in futures::future::join_all(tasks).await {
-        let (latencies, failed) = task.unwrap();
-        sorted.extend(latencies);
-        errors += failed;
-    }
-    sorted.sort();
-    Load { requests: sorted.len(), elapsed: started.elapsed(), sorted, errors }
+    let url = format!("{base}/v1/apps/specs/");
+    load_with(workers, duration, move |http, worker, n| {
+        let body = create_spec_body(&format!("churn-model-{worker}-{n:07}"));
+        http.post(&url).header("authorization", "bench").json(&body)
+    })
+    .await
 }
 
 fn scratch_dir(name: &str) -> std::path::PathBuf {
@@ -901,63 +890,97 @@ async fn state_on_disk(report: &mut String) {
     writeln!(report, "## 9. The emulator's state on disk\n").unwrap();
     let dir = scratch_dir("data");
     let (workers, duration, rounds) = (8, Duration::from_secs(3), 3);
-    let mut rows: Vec<(&str, Load, Load)> = Vec::new();
-    for round in 0..rounds {
+    let rate = |load: &Load| load.requests as f64 / load.elapsed.as_secs_f64();
+    let range = |ratios: &[f64]| {
+        let mut sorted = ratios.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        format!(
+            "{:.2} (median; {:.2} to {:.2})",
+            sorted[sorted.len() / 2],
+            sorted[0],
+            sorted[sorted.len() - 1]
+        )
+    };
+    let row = |report: &mut String, round: usize, store: &str, load: &Load| {
+        writeln!(
+            report,
+            "| {round} | {store} | {:.0} | {} | {} | {} |",
+            rate(load),
+            ms(percentile(&load.sorted, 0.5)),
+            ms(percentile(&load.sorted, 0.99)),
+            load.errors
+        )
+        .unwrap();
+    };
+
+    // Writes: a fresh emulator each time, creating specs.
+    writeln!(
+        report,
+        "Creates: {workers} concurrent keep-alive clients for {} s per row creating specs (a block, three \
+         parameters, as the SDK sends them), a fresh emulator each time; {rounds} rounds, in memory and `--data` \
+         alternating.\n\n| round | store | creates/s | p50 | p99 | errors |\n|---|---|---|---|---|---|",
+        duration.as_secs()
+    )
+    .unwrap();
+    let mut ratios = Vec::new();
+    for round in 1..=rounds {
+        let mut rates = Vec::new();
         for store in ["in memory", "--data"] {
             let mut builder = Emulator::builder().deploy_delay(Duration::ZERO);
             if store == "--data" {
-                builder = builder.data(dir.join(format!("state-{round}.sqlite")));
+                builder = builder.data(dir.join(format!("creates-{round}.sqlite")));
             }
             let emulator = builder.start().await.unwrap();
             let creates = create_load(emulator.base_url(), workers, duration).await;
-            let id = client(emulator.base_url()).list_specs().page(1).await.unwrap().items[0].id.clone();
-            // The kernel writes the file's pages back after the creates; on two shared cores that
-            // would be charged to the readers, who never touch the file.
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            emulator.shutdown().await;
+            row(report, round, store, &creates);
+            rates.push(rate(&creates));
+        }
+        ratios.push(rates[1] / rates[0]);
+    }
+    let creates = range(&ratios);
+
+    // Reads: the same 10,000 specs, from the document in memory and from a file written once
+    // before the rounds (so that no round pays for the kernel writing it back).
+    const HELD: usize = 10_000;
+    // Reads are the noisier figure on this machine: more rounds.
+    const READ_ROUNDS: usize = 5;
+    let state = large_state(HELD, 0, 0).await;
+    let file = dir.join("reads.sqlite");
+    Emulator::builder().data(&file).state(state.clone()).start().await.unwrap().shutdown().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    writeln!(
+        report,
+        "\nDescribes: the same {HELD} specs held in memory and in a file written before the rounds; \
+         {workers} clients for {} s per row describing one; {READ_ROUNDS} rounds, alternating.\n\n| round | store | describes/s | p50 | p99 | \
+         errors |\n|---|---|---|---|---|---|",
+        duration.as_secs()
+    )
+    .unwrap();
+    let id = state["specs"][HELD / 2]["id"].as_str().unwrap().to_owned();
+    let mut ratios = Vec::new();
+    for round in 1..=READ_ROUNDS {
+        let mut rates = Vec::new();
+        for store in ["in memory", "--data"] {
+            let builder = match store {
+                "--data" => Emulator::builder().data(&file),
+                _ => Emulator::builder().state(state.clone()),
+            };
+            let emulator = builder.start().await.unwrap();
             let describes =
                 load(&format!("{}/v1/apps/specs/{id}", emulator.base_url()), workers, duration).await;
             emulator.shutdown().await;
-            rows.push((store, creates, describes));
+            row(report, round, store, &describes);
+            rates.push(rate(&describes));
         }
+        ratios.push(rates[1] / rates[0]);
     }
     let _ = std::fs::remove_dir_all(&dir);
     writeln!(
         report,
-        "{workers} concurrent keep-alive clients for {} s per row: first creating specs (a block, three parameters, \
-         as the SDK sends them), then, after a pause of 1 s, describing one, against a fresh emulator each time; {rounds} rounds, in \
-         memory and `--data` alternating.\n\n| round | store | creates/s | p50 | p99 | describes/s | p50 | p99 | \
-         errors |\n|---|---|---|---|---|---|---|---|---|",
-        duration.as_secs()
-    )
-    .unwrap();
-    let rate = |load: &Load| load.requests as f64 / load.elapsed.as_secs_f64();
-    for (i, (store, creates, describes)) in rows.iter().enumerate() {
-        writeln!(
-            report,
-            "| {} | {store} | {:.0} | {} | {} | {:.0} | {} | {} | {} |",
-            i / 2 + 1,
-            rate(creates),
-            ms(percentile(&creates.sorted, 0.5)),
-            ms(percentile(&creates.sorted, 0.99)),
-            rate(describes),
-            ms(percentile(&describes.sorted, 0.5)),
-            ms(percentile(&describes.sorted, 0.99)),
-            creates.errors + describes.errors
-        )
-        .unwrap();
-    }
-    let creates: Vec<f64> = rows.chunks(2).map(|pair| rate(&pair[1].1) / rate(&pair[0].1)).collect();
-    let describes: Vec<f64> = rows.chunks(2).map(|pair| rate(&pair[1].2) / rate(&pair[0].2)).collect();
-    let range = |ratios: Vec<f64>| {
-        let (low, high) = ratios.iter().fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
-        format!("{low:.2} to {high:.2}")
-    };
-    writeln!(
-        report,
-        "\n**`--data` against in memory, round by round: creates {} (target at least 0.5), describes {} \
+        "\n**`--data` against in memory, round by round: creates {creates} (target at least 0.5), describes {} \
          (target 1)**\n",
-        range(creates),
-        range(describes),
+        range(&ratios),
     )
     .unwrap();
 }
