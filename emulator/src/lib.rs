@@ -1,6 +1,7 @@
 //! A faithful, stateful local emulator of Peak's Press Apps API.
 //!
-//! It serves the 17 operations of the OpenAPI document in this repository from memory, with
+//! It serves the 17 operations of the OpenAPI document in this repository, from memory or a
+//! SQLite file, with
 //! the service's rules (unique names, ordered semantic versions, the deployment lifecycle,
 //! hidden parameter values) and its errors, so that clients in any language can be developed
 //! and tested offline. It is an independent implementation of the document: it shares no code
@@ -37,6 +38,32 @@
 //! and error paths. It needs no token and is not part of the published document.
 //!
 //! Values of parameters defined with `hideValue: true` are returned as [`MASK`].
+//!
+//! # State: fixtures, files, resets
+//!
+//! The whole state goes out and comes back in as one versioned JSON document, so that a test can
+//! start from a fixture or a colleague's state; with [`EmulatorBuilder::data`] it lives in a
+//! SQLite file instead, and survives restarts.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use peak_press_apps_emulator::Emulator;
+//!
+//! let original = Emulator::start().await?;
+//! // ... create specs and deployments through any client ...
+//! let fixture = original.export_state();
+//! assert_eq!(fixture["format"], "peak-press-apps-emulator/state");
+//!
+//! // Another emulator starts from it, and keeps what follows in a file.
+//! let file = std::env::temp_dir().join(format!("press-apps-doc-{}.sqlite", std::process::id()));
+//! let sandbox = Emulator::builder().state(fixture).data(&file).start().await?;
+//! sandbox.reset()?; // back to nothing, in the file too
+//! # sandbox.shutdown().await;
+//! # let _ = std::fs::remove_file(&file);
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Tenants
 //!
