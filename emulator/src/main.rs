@@ -19,7 +19,8 @@ struct Flags {
     /// Accept this token with full access (repeatable). Once any token is listed, only listed
     /// tokens are accepted. TOKEN=TENANT makes it act as that tenant, which has its own specs and
     /// deployments and sees others' specs only when they are public or shared with it; without
-    /// a tenant, a token acts as the tenant "default".
+    /// a tenant, a token acts as the tenant "default". The value is split at its last "=", so a
+    /// token with "=" inside is given with its tenant (a=b=default).
     #[arg(long = "token", value_name = "TOKEN[=TENANT]")]
     tokens: Vec<String>,
     /// Accept this token for reading only; writes get 403 (repeatable; TOKEN=TENANT as for

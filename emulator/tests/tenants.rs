@@ -315,8 +315,16 @@ async fn without_tenants_every_token_shares_one_and_documents_without_tenants_lo
 
 #[tokio::test]
 async fn the_binary_takes_a_tenant_after_each_token() {
-    let (mut child, url) =
-        common::start_binary(&["--token", "a=acme", "--token", "b=globex", "--read-only-token", "padded=="]);
+    let (mut child, url) = common::start_binary(&[
+        "--token",
+        "a=acme",
+        "--token",
+        "b=globex",
+        "--token",
+        "x=y=globex",
+        "--read-only-token",
+        "padded==",
+    ]);
     let http = reqwest::Client::new();
     let call = |token: &'static str, method: Method, path: String, body: Option<Value>| {
         let mut request = http.request(method, format!("{url}{path}")).header("authorization", token);
@@ -349,6 +357,9 @@ async fn the_binary_takes_a_tenant_after_each_token() {
         call("padded==", Method::GET, path.clone(), None).await,
         call("padded==", Method::GET, "/v1/apps/specs/".into(), None).await,
         call("acme", Method::GET, path.clone(), None).await,
+        // Split at the last `=`: the token is `x=y`, of globex.
+        call("x=y", Method::GET, "/v1/apps/specs/".into(), None).await,
+        call("x", Method::GET, "/v1/apps/specs/".into(), None).await,
     ];
     child.kill().unwrap();
     child.wait().unwrap();
@@ -356,6 +367,8 @@ async fn the_binary_takes_a_tenant_after_each_token() {
         StatusCode::OK,
         StatusCode::NOT_FOUND,
         StatusCode::NOT_FOUND,
+        StatusCode::OK,
+        StatusCode::UNAUTHORIZED,
         StatusCode::OK,
         StatusCode::UNAUTHORIZED,
     ];
