@@ -3,13 +3,14 @@
 
 use std::{
     io::Read,
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Output, Stdio},
     time::Duration,
 };
 
 use peak_press_apps_emulator::{DeploymentStatus, Emulator};
 use serde_json::Value;
+use tempfile::TempDir;
 
 const TOKEN: &str = "cli-test-token";
 
@@ -64,11 +65,9 @@ fn press_apps(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
     run
 }
 
-fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("press-apps-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A new work directory, removed when it is dropped.
+fn workdir(name: &str) -> TempDir {
+    tempfile::Builder::new().prefix(&format!("press-apps-cli-{name}-")).tempdir().unwrap()
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -76,12 +75,13 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 /// A work directory holding the spec template `spec.yaml` (with an empty tags include).
-fn spec_dir(name: &str) -> PathBuf {
-    let dir = workdir(name);
+fn spec_dir(name: &str) -> TempDir {
+    let temp = workdir(name);
+    let dir = temp.path();
     std::fs::create_dir_all(dir.join("parts")).unwrap();
-    write(&dir, "spec.yaml", SPEC);
-    write(&dir, "parts/tags.yaml", "tags: []\n");
-    dir
+    write(dir, "spec.yaml", SPEC);
+    write(dir, "parts/tags.yaml", "tags: []\n");
+    temp
 }
 
 /// Creates `count` specs from the template, named `{prefix}-0` and on; returns their ids.
@@ -132,13 +132,14 @@ async fn emulator(delay: Duration) -> Emulator {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_lifecycle_through_every_command() {
     let emulator = emulator(Duration::from_millis(50)).await;
-    let dir = workdir("lifecycle");
+    let temp = workdir("lifecycle");
+    let dir = temp.path();
     std::fs::create_dir_all(dir.join("parts")).unwrap();
-    write(&dir, "spec.yaml", SPEC);
-    write(&dir, "parts/tags.yaml", "tags:\n  - name: ml\n");
-    write(&dir, "params.yaml", "name: from-file\ntitle: Churn\n");
-    write(&dir, "notes.md", "Second release, from a markdown file.");
-    let run = |args: &[&str]| press_apps(&emulator, &dir, args);
+    write(dir, "spec.yaml", SPEC);
+    write(dir, "parts/tags.yaml", "tags:\n  - name: ml\n");
+    write(dir, "params.yaml", "name: from-file\ntitle: Churn\n");
+    write(dir, "notes.md", "Second release, from a markdown file.");
+    let run = |args: &[&str]| press_apps(&emulator, dir, args);
 
     // Specs: -p wins over -v; the include keeps its indentation; os_env is there.
     let spec_id = run(&["specs", "create", "spec.yaml", "-v", "params.yaml", "-p", "name=churn"]).ok().json()
@@ -153,7 +154,7 @@ async fn the_lifecycle_through_every_command() {
     assert_eq!(spec["featured"], true);
 
     write(
-        &dir,
+        dir,
         "release.yaml",
         "body:\n  release:\n    version: 2.0.0\n  config:\n    - id: block-a\n      release:\n        version: 1.0.0\n",
     );
@@ -166,7 +167,7 @@ async fn the_lifecycle_through_every_command() {
     assert_eq!(releases["releaseCount"], 2);
     assert_eq!(releases["releases"][0]["version"], "1.0.0");
 
-    write(&dir, "spec-update.yaml", "body:\n  metadata:\n    title: Churn model\n  featured: false\n");
+    write(dir, "spec-update.yaml", "body:\n  metadata:\n    title: Churn model\n  featured: false\n");
     let updated = run(&["specs", "update-metadata", &spec_id, "spec-update.yaml"]).ok().json();
     assert_eq!(
         (updated["metadata"]["title"].as_str(), updated["featured"].as_bool()),
@@ -196,7 +197,7 @@ async fn the_lifecycle_through_every_command() {
     let deployment = format!(
         "body:\n  metadata:\n    name: churn-prod\n    summary: s\n  revision:\n    notes: first\n  spec:\n    id: {spec_id}\n    release:\n      version: 1.0.0\n  appParameters:\n    build: {{}}\n    run:\n      replicas: 2\n"
     );
-    write(&dir, "deployment.yaml", &deployment);
+    write(dir, "deployment.yaml", &deployment);
     let created = run(&["deployments", "create", "deployment.yaml", "--wait", "--timeout", "30s"]).ok();
     assert!(created.stderr.contains("is deployed at revision 1"), "{}", created.stderr);
     let deployment_id = created.json()["id"].as_str().unwrap().to_owned();
@@ -205,7 +206,7 @@ async fn the_lifecycle_through_every_command() {
         "deployed"
     );
 
-    write(&dir, "revision.yaml", "body:\n  release:\n    version: 2.0.0\n  revision:\n    notes: to 2.0.0\n");
+    write(dir, "revision.yaml", "body:\n  release:\n    version: 2.0.0\n  revision:\n    notes: to 2.0.0\n");
     let revision = run(&["deployments", "create-revision", &deployment_id, "revision.yaml", "--wait"]).ok();
     assert_eq!(revision.json()["revision"], 2);
     let described =
@@ -220,8 +221,8 @@ async fn the_lifecycle_through_every_command() {
         "{revisions}"
     );
 
-    write(&dir, "deployment-update.yaml", "body:\n  title: Churn (prod)\n");
-    write(&dir, "about.txt", "Runs the churn model.");
+    write(dir, "deployment-update.yaml", "body:\n  title: Churn (prod)\n");
+    write(dir, "about.txt", "Runs the churn model.");
     let updated =
         run(&["deployments", "update-metadata", &deployment_id, "deployment-update.yaml", "-d", "about.txt"])
             .ok()
@@ -254,12 +255,12 @@ async fn the_lifecycle_through_every_command() {
 #[tokio::test(flavor = "multi_thread")]
 async fn all_streams_every_page_as_json_lines_yaml_documents_or_one_table() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = spec_dir("all");
-    create_specs(&emulator, &dir, "spec", 7);
-    let lines =
-        press_apps(&emulator, &dir, &["specs", "list", "--all", "--page-size", "3", "--sort", "name"])
-            .ok()
-            .stdout;
+    let temp = spec_dir("all");
+    let dir = temp.path();
+    create_specs(&emulator, dir, "spec", 7);
+    let lines = press_apps(&emulator, dir, &["specs", "list", "--all", "--page-size", "3", "--sort", "name"])
+        .ok()
+        .stdout;
     let names: Vec<String> = lines
         .lines()
         .map(|line| {
@@ -267,11 +268,10 @@ async fn all_streams_every_page_as_json_lines_yaml_documents_or_one_table() {
         })
         .collect();
     assert_eq!(names, (0..7).map(|i| format!("spec-{i}")).collect::<Vec<_>>());
-    let yaml = press_apps(&emulator, &dir, &["specs", "list", "--all", "--page-size", "3", "-o", "yaml"])
-        .ok()
-        .stdout;
+    let yaml =
+        press_apps(&emulator, dir, &["specs", "list", "--all", "--page-size", "3", "-o", "yaml"]).ok().stdout;
     assert_eq!(yaml.matches("\n---\n").count(), 6, "{yaml}");
-    let table = press_apps(&emulator, &dir, &["specs", "list", "--all", "--page-size", "3", "-o", "table"])
+    let table = press_apps(&emulator, dir, &["specs", "list", "--all", "--page-size", "3", "-o", "table"])
         .ok()
         .stdout;
     assert_eq!(table.lines().count(), 8, "one header, seven rows: {table}");
@@ -280,20 +280,21 @@ async fn all_streams_every_page_as_json_lines_yaml_documents_or_one_table() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
     let emulator = Emulator::builder().token(TOKEN).start().await.unwrap();
-    let dir = workdir("bad");
-    write(&dir, "syntax.yaml", "body:\n  metadata: [unclosed\n");
-    write(&dir, "unknown.yaml", "body:\n  metadata:\n    name: x\n    sumary: typo\n");
-    write(&dir, "unknown-top.yaml", "bodyy:\n  metadata: {}\n");
-    write(&dir, "undefined.yaml", "body:\n  metadata:\n    name: {{ missing }}\n");
+    let temp = workdir("bad");
+    let dir = temp.path();
+    write(dir, "syntax.yaml", "body:\n  metadata: [unclosed\n");
+    write(dir, "unknown.yaml", "body:\n  metadata:\n    name: x\n    sumary: typo\n");
+    write(dir, "unknown-top.yaml", "bodyy:\n  metadata: {}\n");
+    write(dir, "undefined.yaml", "body:\n  metadata:\n    name: {{ missing }}\n");
     write(
-        &dir,
+        dir,
         "wrong-type.yaml",
         "body:\n  metadata:\n    name: x\n    summary: s\n  release: 3\n  config: []\n",
     );
-    write(&dir, "a.yaml", "{% include \"b.yaml\" %}\n");
-    write(&dir, "b.yaml", "{% include \"a.yaml\" %}\n");
-    write(&dir, "notes.pdf", "x");
-    write(&dir, "valid.yaml", "body:\n  featured: true\n");
+    write(dir, "a.yaml", "{% include \"b.yaml\" %}\n");
+    write(dir, "b.yaml", "{% include \"a.yaml\" %}\n");
+    write(dir, "notes.pdf", "x");
+    write(dir, "valid.yaml", "body:\n  featured: true\n");
     let cases: &[(&[&str], i32, &str)] = &[
         (&["specs", "create", "missing.yaml"], 2, "cannot read missing.yaml"),
         (&["specs", "create", "syntax.yaml"], 2, "line 2"),
@@ -311,20 +312,20 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
         (&["specs", "list", "--page-size", "0"], 2, "page size 0"),
     ];
     for (args, code, needle) in cases {
-        let run = press_apps(&emulator, &dir, args);
+        let run = press_apps(&emulator, dir, args);
         assert_eq!(run.code, *code, "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
         assert_eq!(run.stderr.lines().count(), 1, "{args:?}: one line: {}", run.stderr);
         assert!(run.stdout.is_empty(), "{args:?}: nothing on stdout: {}", run.stdout);
     }
     // A refused token.
-    let refused = command(emulator.base_url(), &dir, &["specs", "list"])
+    let refused = command(emulator.base_url(), dir, &["specs", "list"])
         .env("PEAK_AUTH_TOKEN", "wrong-token")
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(5), "{}", String::from_utf8_lossy(&refused.stderr));
     // No token at all.
-    let missing = command(emulator.base_url(), &dir, &["specs", "list"])
+    let missing = command(emulator.base_url(), dir, &["specs", "list"])
         .env_remove("PEAK_AUTH_TOKEN")
         .env_remove("API_KEY")
         .output()
@@ -333,29 +334,30 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
     let said = String::from_utf8_lossy(&missing.stderr);
     assert!(said.contains("set PEAK_AUTH_TOKEN (or API_KEY)") && !said.contains("builder"), "{said}");
     // A base URL without its scheme is a usage mistake, not an authentication failure.
-    let schemeless = command("127.0.0.1:18080", &dir, &["specs", "list"]).output().unwrap();
+    let schemeless = command("127.0.0.1:18080", dir, &["specs", "list"]).output().unwrap();
     assert_eq!(schemeless.status.code(), Some(2), "{}", String::from_utf8_lossy(&schemeless.stderr));
     assert!(String::from_utf8_lossy(&schemeless.stderr).contains("as in http://127.0.0.1:8080"));
     // Nothing listens: a network failure.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let down =
-        command(&format!("http://127.0.0.1:{port}"), &dir, &["specs", "describe", "x"]).output().unwrap();
+        command(&format!("http://127.0.0.1:{port}"), dir, &["specs", "describe", "x"]).output().unwrap();
     assert_eq!(down.status.code(), Some(6), "{}", String::from_utf8_lossy(&down.stderr));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_deployment_ends_the_wait_with_exit_code_7() {
     let emulator = emulator(Duration::from_secs(30)).await;
-    let dir = spec_dir("wait");
-    let spec_id = create_specs(&emulator, &dir, "wait", 1).remove(0);
+    let temp = spec_dir("wait");
+    let dir = temp.path();
+    let spec_id = create_specs(&emulator, dir, "wait", 1).remove(0);
     write(
-        &dir,
+        dir,
         "deployment.yaml",
         &format!(
             "body:\n  metadata:\n    name: w\n    summary: s\n  revision:\n    notes: n\n  spec:\n    id: {spec_id}\n"
         ),
     );
-    let mut child = spawn(emulator.base_url(), &dir, &["deployments", "create", "deployment.yaml", "--wait"]);
+    let mut child = spawn(emulator.base_url(), dir, &["deployments", "create", "deployment.yaml", "--wait"]);
     let mut first_line = [0u8; 16];
     child.stdout.as_mut().unwrap().read_exact(&mut first_line).unwrap();
     let id = loop {
@@ -378,9 +380,10 @@ async fn a_failed_deployment_ends_the_wait_with_exit_code_7() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = spec_dir("pipe");
-    create_specs(&emulator, &dir, "pipe", 30);
-    let mut child = spawn(emulator.base_url(), &dir, &["specs", "list", "--all", "--page-size", "1"]);
+    let temp = spec_dir("pipe");
+    let dir = temp.path();
+    create_specs(&emulator, dir, "pipe", 30);
+    let mut child = spawn(emulator.base_url(), dir, &["specs", "list", "--all", "--page-size", "1"]);
     let mut first = [0u8; 1];
     child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
     drop(child.stdout.take());
@@ -388,7 +391,7 @@ async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
 
-    let help = press_apps(&emulator, &dir, &["--help"]).ok().stdout;
+    let help = press_apps(&emulator, dir, &["--help"]).ok().stdout;
     assert!(
         help.contains("Exit codes: 0 success") && help.contains("7 a deployment waited on failed"),
         "{help}"
@@ -398,7 +401,7 @@ async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
     let codes = help.lines().find(|line| line.starts_with("Exit codes:")).unwrap();
     assert!(words(include_str!("../../README.md")).contains(&words(codes)), "README.md lacks: {codes}");
     for shell in ["bash", "zsh", "fish"] {
-        let script = press_apps(&emulator, &dir, &["completions", shell]).ok().stdout;
+        let script = press_apps(&emulator, dir, &["completions", shell]).ok().stdout;
         assert!(script.contains("create-revision") && script.contains("press-apps"), "{shell}");
     }
 }
@@ -406,12 +409,13 @@ async fn a_closed_pipe_is_no_panic_and_completions_are_printed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn generated_samples_run_as_they_are() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("samples");
-    let run = |args: &[&str]| press_apps(&emulator, &dir, args);
+    let temp = workdir("samples");
+    let dir = temp.path();
+    let run = |args: &[&str]| press_apps(&emulator, dir, args);
     let sample = |command: &[&str], file: &str| {
         let mut args = command.to_vec();
         args.push("--generate");
-        write(&dir, file, &run(&args).ok().stdout);
+        write(dir, file, &run(&args).ok().stdout);
     };
     sample(&["specs", "create"], "spec.yaml");
     sample(&["specs", "create-release"], "release.yaml");
@@ -442,10 +446,11 @@ async fn generated_samples_run_as_they_are() {
 #[tokio::test(flavor = "multi_thread")]
 async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = spec_dir("dry-run");
+    let temp = spec_dir("dry-run");
+    let dir = temp.path();
     let run = press_apps(
         &emulator,
-        &dir,
+        dir,
         &["specs", "create", "spec.yaml", "-p", "name=dry", "-p", "title=D", "--dry-run"],
     )
     .ok();
@@ -462,11 +467,11 @@ async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
     assert_eq!(request["body"]["featured"], "true");
 
     let delete =
-        press_apps(&emulator, &dir, &["deployments", "delete", "some-id", "--dry-run", "--wait"]).ok().json();
+        press_apps(&emulator, dir, &["deployments", "delete", "some-id", "--dry-run", "--wait"]).ok().json();
     assert_eq!((delete["method"].as_str(), delete["body"].is_null()), (Some("DELETE"), true));
     assert!(emulator.requests().is_empty());
     // It sends nothing, so it needs no token.
-    let tokenless = command(emulator.base_url(), &dir, &["specs", "delete", "some-id", "--dry-run"])
+    let tokenless = command(emulator.base_url(), dir, &["specs", "delete", "some-id", "--dry-run"])
         .env_remove("PEAK_AUTH_TOKEN")
         .env_remove("API_KEY")
         .output()
@@ -482,7 +487,7 @@ async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
     assert_eq!(
         press_apps(
             &emulator,
-            &dir,
+            dir,
             &["specs", "describe-release", "--spec-id", "s", "--version", "v1", "--dry-run"]
         )
         .code,
@@ -493,7 +498,8 @@ async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_input_schemas_accept_the_samples_and_refuse_what_press_apps_refuses() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("schema");
+    let temp = workdir("schema");
+    let dir = temp.path();
     let commands = [
         ("specs", "create"),
         ("specs", "create-release"),
@@ -503,9 +509,9 @@ async fn the_input_schemas_accept_the_samples_and_refuse_what_press_apps_refuses
         ("deployments", "update-metadata"),
     ];
     for (group, command) in commands {
-        let schema = press_apps(&emulator, &dir, &["schema", group, command]).ok().json();
+        let schema = press_apps(&emulator, dir, &["schema", group, command]).ok().json();
         let validator = jsonschema::draft7::new(&schema).unwrap_or_else(|e| panic!("{group} {command}: {e}"));
-        let sample = press_apps(&emulator, &dir, &[group, command, "--generate"]).ok().stdout;
+        let sample = press_apps(&emulator, dir, &[group, command, "--generate"]).ok().stdout;
         let sample: Value = yaml_serde::from_str(&sample.replace("{{ spec_id }}", "some-spec")).unwrap();
         let errors: Vec<String> = validator.iter_errors(&sample).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{group} {command}: its own sample is refused: {errors:?}");
@@ -517,7 +523,7 @@ async fn the_input_schemas_accept_the_samples_and_refuse_what_press_apps_refuses
         wrong["body"] = Value::from("a string");
         assert!(!validator.is_valid(&wrong), "{group} {command}: a body of the wrong type passes");
     }
-    let unknown = press_apps(&emulator, &dir, &["schema", "specs", "list"]);
+    let unknown = press_apps(&emulator, dir, &["schema", "specs", "list"]);
     assert_eq!(unknown.code, 2, "{}", unknown.stderr);
 }
 
@@ -568,9 +574,10 @@ fn golden(name: &str, actual: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn tables_and_yaml_match_their_golden_files() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("golden");
-    let run = |args: &[&str]| press_apps(&emulator, &dir, args);
-    write(&dir, "spec.yaml", &run(&["specs", "create", "--generate"]).ok().stdout);
+    let temp = workdir("golden");
+    let dir = temp.path();
+    let run = |args: &[&str]| press_apps(&emulator, dir, args);
+    write(dir, "spec.yaml", &run(&["specs", "create", "--generate"]).ok().stdout);
     let spec_id = run(&["specs", "create", "spec.yaml"]).ok().json()["id"].as_str().unwrap().to_owned();
     std::fs::write(
         dir.join("other.yaml"),
@@ -582,8 +589,8 @@ async fn tables_and_yaml_match_their_golden_files() {
     )
     .unwrap();
     run(&["specs", "create", "other.yaml"]).ok();
-    write(&dir, "deployment.yaml", &run(&["deployments", "create", "--generate"]).ok().stdout);
-    write(&dir, "revision.yaml", &run(&["deployments", "create-revision", "--generate"]).ok().stdout);
+    write(dir, "deployment.yaml", &run(&["deployments", "create", "--generate"]).ok().stdout);
+    write(dir, "revision.yaml", &run(&["deployments", "create-revision", "--generate"]).ok().stdout);
     let variable = format!("spec_id={spec_id}");
     let deployment_id = run(&["deployments", "create", "deployment.yaml", "-p", &variable]).ok().json()["id"]
         .as_str()
@@ -625,7 +632,8 @@ fn last_query(emulator: &Emulator) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_options_take_repeated_and_comma_joined_values_as_peak_does() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("lists");
+    let temp = workdir("lists");
+    let dir = temp.path();
     let cases: &[(&[&str], &str)] = &[
         (
             &["specs", "list", "--status", "available", "--status", "unavailable"],
@@ -650,25 +658,25 @@ async fn list_options_take_repeated_and_comma_joined_values_as_peak_does() {
         ),
     ];
     for (args, query) in cases {
-        let run = press_apps(&emulator, &dir, args);
+        let run = press_apps(&emulator, dir, args);
         assert!(run.code == 0 || run.code == 3, "{args:?}: {}", run.stderr);
         assert!(last_query(&emulator).contains(query), "{args:?}: {}", last_query(&emulator));
     }
-    let empty = press_apps(&emulator, &dir, &["specs", "list", "--status", "available,"]);
+    let empty = press_apps(&emulator, dir, &["specs", "list", "--status", "available,"]);
     assert_eq!(empty.code, 2, "an empty value is a usage error: {}", empty.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn timeouts_are_human_durations_and_overflow_is_a_usage_error() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("timeouts");
+    let temp = workdir("timeouts");
+    let dir = temp.path();
     for timeout in ["90s", "15m", "1h 30m", "2h"] {
         let args = ["deployments", "delete", "d", "--wait", "--timeout", timeout, "--dry-run"];
-        press_apps(&emulator, &dir, &args).ok();
+        press_apps(&emulator, dir, &args).ok();
     }
     for timeout in ["99999999999999999999h", "10 parsecs", "1 fortnight"] {
-        let run =
-            press_apps(&emulator, &dir, &["deployments", "delete", "d", "--wait", "--timeout", timeout]);
+        let run = press_apps(&emulator, dir, &["deployments", "delete", "d", "--wait", "--timeout", timeout]);
         assert_eq!(run.code, 2, "{timeout}: {}", run.stderr);
         assert!(run.stderr.contains("--timeout"), "{timeout}: {}", run.stderr);
     }
@@ -678,9 +686,10 @@ async fn timeouts_are_human_durations_and_overflow_is_a_usage_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_commands_schema_flag_and_the_schema_command_agree() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = workdir("schema-flag");
-    let flag = press_apps(&emulator, &dir, &["deployments", "create", "--schema"]).ok().json();
-    let command = press_apps(&emulator, &dir, &["schema", "deployments", "create"]).ok().json();
+    let temp = workdir("schema-flag");
+    let dir = temp.path();
+    let flag = press_apps(&emulator, dir, &["deployments", "create", "--schema"]).ok().json();
+    let command = press_apps(&emulator, dir, &["schema", "deployments", "create"]).ok().json();
     assert_eq!(flag, command);
     assert_eq!(flag["title"], "press-apps deployments create input file");
     assert_eq!(flag["required"], serde_json::json!(["body"]));
@@ -703,26 +712,26 @@ fn with_stdin(mut command: Command, stdin: &str) -> Run {
 #[tokio::test(flavor = "multi_thread")]
 async fn scripts_get_bare_values_with_jq_and_files_from_standard_input() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = spec_dir("jq");
-    let sample = press_apps(&emulator, &dir, &["specs", "create", "--generate"]).ok().stdout;
+    let temp = spec_dir("jq");
+    let dir = temp.path();
+    let sample = press_apps(&emulator, dir, &["specs", "create", "--generate"]).ok().stdout;
     let created =
-        with_stdin(command(emulator.base_url(), &dir, &["specs", "create", "-", "--jq", ".id"]), &sample)
-            .ok();
+        with_stdin(command(emulator.base_url(), dir, &["specs", "create", "-", "--jq", ".id"]), &sample).ok();
     let id = created.stdout.trim_end();
     assert_eq!(created.stdout.lines().count(), 1, "{}", created.stdout);
-    let described = press_apps(&emulator, &dir, &["specs", "describe", id]).ok().json();
+    let described = press_apps(&emulator, dir, &["specs", "describe", id]).ok().json();
     assert_eq!(
         (described["id"].as_str(), described["metadata"]["name"].as_str()),
         (Some(id), Some("example-app"))
     );
 
-    create_specs(&emulator, &dir, "jq", 3);
+    create_specs(&emulator, dir, "jq", 3);
     let names =
-        press_apps(&emulator, &dir, &["specs", "list", "--all", "--sort", "name", "--jq", ".metadata.name"])
+        press_apps(&emulator, dir, &["specs", "list", "--all", "--sort", "name", "--jq", ".metadata.name"])
             .ok();
     assert_eq!(names.stdout, "example-app\njq-0\njq-1\njq-2\n");
     let count =
-        press_apps(&emulator, &dir, &["specs", "list", "--jq", "[.specs[] | select(.featured)] | length"])
+        press_apps(&emulator, dir, &["specs", "list", "--jq", "[.specs[] | select(.featured)] | length"])
             .ok();
     assert_eq!(count.stdout, "3\n", "non-text results are JSON");
 
@@ -732,7 +741,7 @@ async fn scripts_get_bare_values_with_jq_and_files_from_standard_input() {
         &["specs", "list", "--jq", "no_such_filter"],
         &["specs", "list", "--jq", ".id", "-o", "table"],
     ] {
-        let refused = press_apps(&emulator, &dir, args);
+        let refused = press_apps(&emulator, dir, args);
         assert_eq!(refused.code, 2, "{args:?}: {}", refused.stderr);
         assert!(refused.stderr.contains("--jq"), "{args:?}: {}", refused.stderr);
     }
@@ -742,37 +751,39 @@ async fn scripts_get_bare_values_with_jq_and_files_from_standard_input() {
 #[tokio::test(flavor = "multi_thread")]
 async fn deployments_wait_resumes_a_wait_and_exits_as_wait_does() {
     let emulator = emulator(Duration::from_millis(300)).await;
-    let dir = spec_dir("wait");
-    let spec_id = create_specs(&emulator, &dir, "wait", 1).remove(0);
-    let deployment = press_apps(&emulator, &dir, &["deployments", "create", "--generate"]).ok().stdout;
-    write(&dir, "deployment.yaml", &deployment);
+    let temp = spec_dir("wait");
+    let dir = temp.path();
+    let spec_id = create_specs(&emulator, dir, "wait", 1).remove(0);
+    let deployment = press_apps(&emulator, dir, &["deployments", "create", "--generate"]).ok().stdout;
+    write(dir, "deployment.yaml", &deployment);
     let spec_id_param = format!("spec_id={spec_id}");
     let args = ["deployments", "create", "deployment.yaml", "-p", &spec_id_param, "--jq", ".id"];
-    let deployment_id = press_apps(&emulator, &dir, &args).ok().stdout.trim_end().to_owned();
+    let deployment_id = press_apps(&emulator, dir, &args).ok().stdout.trim_end().to_owned();
 
     let waited =
-        press_apps(&emulator, &dir, &["deployments", "wait", &deployment_id, "--timeout", "20s"]).ok();
+        press_apps(&emulator, dir, &["deployments", "wait", &deployment_id, "--timeout", "20s"]).ok();
     assert_eq!(waited.json()["metadata"]["status"], "deployed");
     assert!(waited.stderr.contains("is deployed at revision 1"), "{}", waited.stderr);
 
     let too_soon = press_apps(
         &emulator,
-        &dir,
+        dir,
         &["deployments", "wait", &deployment_id, "--for", "gone", "--timeout", "1s"],
     );
     assert_eq!(too_soon.code, 7, "a wait that runs out exits as --wait does: {}", too_soon.stderr);
 
-    press_apps(&emulator, &dir, &["deployments", "delete", &deployment_id]).ok();
-    let gone = press_apps(&emulator, &dir, &["deployments", "wait", &deployment_id, "--for", "gone"]).ok();
+    press_apps(&emulator, dir, &["deployments", "delete", &deployment_id]).ok();
+    let gone = press_apps(&emulator, dir, &["deployments", "wait", &deployment_id, "--for", "gone"]).ok();
     assert!(gone.stderr.contains("is gone"), "{}", gone.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn verbose_shows_each_request_and_retry_without_the_token() {
     let emulator = Emulator::builder().token(TOKEN).start().await.unwrap();
-    let dir = workdir("verbose");
+    let temp = workdir("verbose");
+    let dir = temp.path();
     emulator.fail_next("GET", "/v1/apps/specs/", 1, peak_press_apps_emulator::Fault::Unavailable);
-    let run = press_apps(&emulator, &dir, &["specs", "list", "--verbose"]).ok();
+    let run = press_apps(&emulator, dir, &["specs", "list", "--verbose"]).ok();
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "a 503, its retry, the answer: {}", run.stderr);
     assert!(lines[0].contains("response method=GET") && lines[0].contains("status=503"), "{}", lines[0]);
@@ -784,11 +795,11 @@ async fn verbose_shows_each_request_and_retry_without_the_token() {
     );
     assert!(lines[2].contains("duration_ms="), "{}", lines[2]);
 
-    let headers = press_apps(&emulator, &dir, &["specs", "list", "--verbose", "--verbose"]).ok();
+    let headers = press_apps(&emulator, dir, &["specs", "list", "--verbose", "--verbose"]).ok();
     assert!(headers.stderr.contains(r#""authorization": Sensitive"#), "{}", headers.stderr);
-    let quiet = press_apps(&emulator, &dir, &["specs", "list"]).ok();
+    let quiet = press_apps(&emulator, dir, &["specs", "list"]).ok();
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
-    let chosen = command(emulator.base_url(), &dir, &["specs", "list"])
+    let chosen = command(emulator.base_url(), dir, &["specs", "list"])
         .env("RUST_LOG", "peak_press_apps::http=debug")
         .output()
         .unwrap();
@@ -798,15 +809,12 @@ async fn verbose_shows_each_request_and_retry_without_the_token() {
 #[tokio::test(flavor = "multi_thread")]
 async fn file_mistakes_name_the_file_line_and_key_in_the_files_terms() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = spec_dir("file-errors");
-    write(
-        &dir,
-        "version.yaml",
-        &SPEC.replace("    version: 1.0.0\n    notes", "    version: 1.0\n    notes"),
-    );
-    write(&dir, "list.yaml", &SPEC.replace("  metadata:\n    name", "  metadata: []\n  unused:\n    name"));
+    let temp = spec_dir("file-errors");
+    let dir = temp.path();
+    write(dir, "version.yaml", &SPEC.replace("    version: 1.0.0\n    notes", "    version: 1.0\n    notes"));
+    write(dir, "list.yaml", &SPEC.replace("  metadata:\n    name", "  metadata: []\n  unused:\n    name"));
     let version =
-        press_apps(&emulator, &dir, &["specs", "create", "version.yaml", "-p", "name=v", "-p", "title=V"]);
+        press_apps(&emulator, dir, &["specs", "create", "version.yaml", "-p", "name=v", "-p", "title=V"]);
     assert_eq!(version.code, 2, "{}", version.stderr);
     assert!(
         version.stderr.contains("version.yaml: `body.release.version`: \"1.0\" is not a semantic version"),
@@ -814,8 +822,7 @@ async fn file_mistakes_name_the_file_line_and_key_in_the_files_terms() {
         version.stderr
     );
     assert!(version.stderr.contains("(line 10, column 5)"), "{}", version.stderr);
-    let list =
-        press_apps(&emulator, &dir, &["specs", "create", "list.yaml", "-p", "name=v", "-p", "title=V"]);
+    let list = press_apps(&emulator, dir, &["specs", "create", "list.yaml", "-p", "name=v", "-p", "title=V"]);
     assert_eq!(list.code, 2, "{}", list.stderr);
     assert!(list.stderr.contains("list.yaml") && list.stderr.contains("line"), "{}", list.stderr);
     assert!(
@@ -830,9 +837,10 @@ async fn file_mistakes_name_the_file_line_and_key_in_the_files_terms() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tables_for_one_answer_and_a_word_about_more_pages() {
     let emulator = emulator(Duration::ZERO).await;
-    let dir = spec_dir("tables");
-    let ids = create_specs(&emulator, &dir, "t", 3);
-    let table = press_apps(&emulator, &dir, &["specs", "describe", &ids[0], "-o", "table"]).ok().stdout;
+    let temp = spec_dir("tables");
+    let dir = temp.path();
+    let ids = create_specs(&emulator, dir, "t", 3);
+    let table = press_apps(&emulator, dir, &["specs", "describe", &ids[0], "-o", "table"]).ok().stdout;
     let rows: Vec<&str> = table.lines().collect();
     assert!(rows[0].starts_with("FIELD") && rows[0].contains("VALUE"), "{table}");
     assert!(rows.iter().any(|row| row.starts_with("metadata.name") && row.ends_with("t-0")), "{table}");
@@ -841,7 +849,7 @@ async fn tables_for_one_answer_and_a_word_about_more_pages() {
         "{table}"
     );
 
-    let page = press_apps(&emulator, &dir, &["specs", "list", "-o", "table", "--page-size", "2"]).ok();
+    let page = press_apps(&emulator, dir, &["specs", "list", "-o", "table", "--page-size", "2"]).ok();
     assert_eq!(page.stdout.lines().count(), 3, "{}", page.stdout);
     assert!(
         page.stderr.contains("page 1 of 2 (3 specs in all); --page-number 2 for the next, --all"),
@@ -850,7 +858,7 @@ async fn tables_for_one_answer_and_a_word_about_more_pages() {
     );
     let last = press_apps(
         &emulator,
-        &dir,
+        dir,
         &["specs", "list", "-o", "table", "--page-size", "2", "--page-number", "2"],
     )
     .ok();

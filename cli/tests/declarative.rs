@@ -2,14 +2,11 @@
 //! repository's directory of files, the plan as people and programs read it, exit codes, dry
 //! runs, bad files and the files' schema.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    time::Duration,
-};
+use std::{path::Path, process::Command, time::Duration};
 
 use peak_press_apps_emulator::Emulator;
 use serde_json::Value;
+use tempfile::TempDir;
 
 const TOKEN: &str = "declarative-test-token";
 
@@ -38,9 +35,9 @@ fn press_apps(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
 }
 
 /// A repository's directory: a spec and, in a subdirectory, a deployment that names it.
-fn repository(name: &str, replicas: u32) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("press-apps-declarative-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+fn repository(name: &str, replicas: u32) -> TempDir {
+    let temp = tempfile::Builder::new().prefix(&format!("press-apps-declarative-{name}-")).tempdir().unwrap();
+    let dir = temp.path();
     std::fs::create_dir_all(dir.join("apps/deployments")).unwrap();
     std::fs::write(dir.join("apps/churn.yaml"), SPEC).unwrap();
     std::fs::write(
@@ -49,7 +46,7 @@ fn repository(name: &str, replicas: u32) -> PathBuf {
     )
     .unwrap();
     std::fs::write(dir.join("apps/README.md"), "not a file of the set").unwrap();
-    dir
+    temp
 }
 
 const SPEC: &str = r#"body:
@@ -94,11 +91,12 @@ const DEPLOYMENT: &str = r#"body:
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_then_apply_then_nothing_left_to_do() {
     let emulator = Emulator::builder().deploy_delay(Duration::from_millis(100)).start().await.unwrap();
-    let dir = repository("cycle", 2);
+    let temp = repository("cycle", 2);
+    let dir = temp.path();
     let set = ["apps", "-p", "api_key=first", "--owner", "team-a"];
     let with = |extra: &[&'static str]| -> Vec<&str> { extra.iter().copied().chain(set).collect() };
 
-    let planned = press_apps(&emulator, &dir, &with(&["plan", "--detailed-exitcode"]));
+    let planned = press_apps(&emulator, dir, &with(&["plan", "--detailed-exitcode"]));
     assert_eq!(planned.code, 10, "changes pending: {}", planned.stderr);
     assert_eq!(
         planned.stdout,
@@ -106,14 +104,14 @@ async fn plan_then_apply_then_nothing_left_to_do() {
     );
     assert!(emulator.requests().iter().all(|r| r.method == "GET"), "plan sends no write");
 
-    let applied = press_apps(&emulator, &dir, &with(&["apply", "--wait", "--timeout", "30s"]));
+    let applied = press_apps(&emulator, dir, &with(&["apply", "--wait", "--timeout", "30s"]));
     assert_eq!(applied.code, 0, "{}", applied.stderr);
     assert_eq!(applied.stdout, "Apply: 2 created, 0 updated, 0 deleted, 0 unchanged.\n");
     assert!(
         applied.stderr.contains("spec churn: created (")
             && applied.stderr.contains("deployment churn-prod: created (")
     );
-    let deployment = &press_apps(&emulator, &dir, &["deployments", "list", "--jq", ".deployments[0]"]).stdout;
+    let deployment = &press_apps(&emulator, dir, &["deployments", "list", "--jq", ".deployments[0]"]).stdout;
     let deployment: Value = serde_json::from_str(deployment).unwrap();
     assert_eq!(deployment["metadata"]["status"], "deployed", "--wait waited");
     let tags: Vec<&str> = deployment["metadata"]["tags"]
@@ -125,21 +123,22 @@ async fn plan_then_apply_then_nothing_left_to_do() {
     assert_eq!(tags, ["press-apps.owner:team-a"]);
 
     emulator.clear_requests();
-    let again = press_apps(&emulator, &dir, &with(&["apply"]));
+    let again = press_apps(&emulator, dir, &with(&["apply"]));
     assert_eq!(again.stdout, "Apply: 0 created, 0 updated, 0 deleted, 2 unchanged.\n");
     assert!(emulator.requests().iter().all(|r| r.method == "GET"), "a second apply sends no write");
-    assert_eq!(press_apps(&emulator, &dir, &with(&["plan", "--detailed-exitcode"])).code, 0);
+    assert_eq!(press_apps(&emulator, dir, &with(&["plan", "--detailed-exitcode"])).code, 0);
 
     // A new value, and a rotated secret: one revision, the secret shown as hidden.
-    let dir = repository("cycle-2", 3);
-    let changed = press_apps(&emulator, &dir, &["plan", "apps", "-p", "api_key=second", "--owner", "team-a"]);
+    let temp = repository("cycle-2", 3);
+    let dir = temp.path();
+    let changed = press_apps(&emulator, dir, &["plan", "apps", "-p", "api_key=second", "--owner", "team-a"]);
     assert!(changed.stdout.contains("~ deployment churn-prod ("), "{}", changed.stdout);
     assert!(changed.stdout.contains("    appParameters.run.replicas: 2 -> 3\n"), "{}", changed.stdout);
     assert!(changed.stdout.contains("(hidden value) -> (hidden value)"), "{}", changed.stdout);
     assert!(!changed.stdout.contains("second") && !changed.stdout.contains("first"), "{}", changed.stdout);
     let json = press_apps(
         &emulator,
-        &dir,
+        dir,
         &["plan", "apps", "-p", "api_key=second", "--owner", "team-a", "-o", "json"],
     );
     let json: Value = serde_json::from_str(&json.stdout).unwrap();
@@ -151,8 +150,9 @@ async fn plan_then_apply_then_nothing_left_to_do() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dry_run_apply_shows_the_writes_and_sends_none() {
     let emulator = Emulator::start().await.unwrap();
-    let dir = repository("dry", 2);
-    let run = press_apps(&emulator, &dir, &["apply", "apps", "-p", "api_key=k", "--dry-run"]);
+    let temp = repository("dry", 2);
+    let dir = temp.path();
+    let run = press_apps(&emulator, dir, &["apply", "apps", "-p", "api_key=k", "--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let requests: Vec<Value> =
         serde_json::Deserializer::from_str(&run.stdout).into_iter::<Value>().map(Result::unwrap).collect();
@@ -169,7 +169,8 @@ async fn a_dry_run_apply_shows_the_writes_and_sends_none() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_sets_are_refused_before_anything_is_sent() {
     let emulator = Emulator::start().await.unwrap();
-    let dir = repository("bad", 2);
+    let temp = repository("bad", 2);
+    let dir = temp.path();
     std::fs::write(dir.join("neither.yaml"), "body:\n  metadata:\n    name: x\n").unwrap();
     std::fs::write(dir.join("typo.yaml"), SPEC.replace("summary:", "sumary:")).unwrap();
     std::fs::write(
@@ -188,7 +189,7 @@ async fn bad_sets_are_refused_before_anything_is_sent() {
         (&["apply", "apps", "--prune"], "--owner"),
     ];
     for (args, needle) in cases {
-        let run = press_apps(&emulator, &dir, args);
+        let run = press_apps(&emulator, dir, args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
     }
@@ -198,9 +199,10 @@ async fn bad_sets_are_refused_before_anything_is_sent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_schema_of_the_set_accepts_both_kinds_of_file() {
     let emulator = Emulator::start().await.unwrap();
-    let dir = repository("schema", 2);
+    let temp = repository("schema", 2);
+    let dir = temp.path();
     let schema: Value =
-        serde_json::from_str(&press_apps(&emulator, &dir, &["schema", "apply"]).stdout).unwrap();
+        serde_json::from_str(&press_apps(&emulator, dir, &["schema", "apply"]).stdout).unwrap();
     let validator = jsonschema::draft7::new(&schema).unwrap();
     let spec: Value = yaml_serde::from_str(SPEC).unwrap();
     let deployment: Value = yaml_serde::from_str(&DEPLOYMENT.replace("REPLICAS", "2")).unwrap();

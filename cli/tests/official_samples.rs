@@ -44,11 +44,10 @@ async fn the_official_clis_samples_work_unchanged_with_press_apps() {
         let _ = writeln!(std::io::stderr(), "skipped the official CLI's samples: {why}");
         return;
     };
-    let dir = std::env::temp_dir().join(format!("press-apps-official-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::Builder::new().prefix("press-apps-official-").tempdir().unwrap();
+    let dir = temp.path();
     let theirs = run(python.clone(), false, &dir.join("official.json")).await;
     let ours = run(python, true, &dir.join("press-apps.json")).await;
     assert!(theirs.as_array().is_some_and(|state| state.len() >= 2), "a spec and a deployment: {theirs}");
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(ours, theirs, "press-apps left another state than the official CLI from the same files");
 }

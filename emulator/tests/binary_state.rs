@@ -20,8 +20,8 @@ fn interrupt(child: Child) {
 
 #[tokio::test]
 async fn a_state_exported_on_exit_is_imported_by_the_next_run() {
-    let dir = std::env::temp_dir().join(format!("press-apps-emulator-state-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::Builder::new().prefix("press-apps-emulator-state-").tempdir().unwrap();
+    let dir = temp.path();
     let file = dir.join("state.json");
     let file_arg = file.display().to_string();
     let http = reqwest::Client::new();
@@ -59,7 +59,6 @@ async fn a_state_exported_on_exit_is_imported_by_the_next_run() {
         .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("state.json"), "{refused:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 async fn get(http: &reqwest::Client, url: &str, path: &str) -> Value {

@@ -13,17 +13,18 @@ use std::{
 use common::{Harness, every_read, start_binary, varied};
 use peak_press_apps_emulator::Emulator;
 use serde_json::{Value, json};
+use tempfile::TempDir;
 
-fn data_file(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("press-apps-emulator-data-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("state.sqlite")
+/// A new directory, removed when it is dropped, and the database file's path in it.
+fn data_file(name: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix(&format!("press-apps-emulator-{name}-")).tempdir().unwrap();
+    let file = dir.path().join("state.sqlite");
+    (dir, file)
 }
 
 #[tokio::test]
 async fn a_restart_finds_every_spec_and_deployment_as_it_was() {
-    let file = data_file("restart");
+    let (_dir, file) = data_file("restart");
     let first = Harness::with(Emulator::builder().deploy_delay(Duration::ZERO).data(&file)).await;
     varied(&first).await;
     let before = every_read(&first).await;
@@ -42,7 +43,7 @@ async fn a_restart_finds_every_spec_and_deployment_as_it_was() {
 
 #[tokio::test]
 async fn a_deployment_that_was_deploying_settles_as_it_would_have() {
-    let file = data_file("settle");
+    let (_dir, file) = data_file("settle");
     let delay = Duration::from_millis(300);
     let first = Harness::with(Emulator::builder().deploy_delay(delay).data(&file)).await;
     let spec = first.create_spec("s", json!({"build": [], "run": []})).await;
@@ -58,7 +59,7 @@ async fn a_deployment_that_was_deploying_settles_as_it_would_have() {
 
 #[tokio::test]
 async fn a_file_of_another_version_is_refused_with_both_versions() {
-    let file = data_file("version");
+    let (_dir, file) = data_file("version");
     Emulator::builder().data(&file).start().await.unwrap().shutdown().await;
     let connection = rusqlite::Connection::open(&file).unwrap();
     connection.execute("UPDATE meta SET value = '7' WHERE key = 'version'", []).unwrap();
@@ -76,7 +77,7 @@ fn start(file: &str) -> (Child, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_answered_write_is_lost_when_the_process_is_killed_mid_burst() {
-    let file = data_file("kill");
+    let (_dir, file) = data_file("kill");
     let file = file.display().to_string();
     let (mut child, url) = start(&file);
     let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
@@ -139,7 +140,7 @@ fn fastrand_millis() -> u64 {
 
 #[tokio::test]
 async fn a_write_the_file_refuses_is_answered_500_and_not_made() {
-    let file = data_file("refused");
+    let (_dir, file) = data_file("refused");
     let harness = Harness::with(Emulator::builder().deploy_delay(Duration::ZERO).data(&file)).await;
     harness.create_spec("kept", json!({"build": [], "run": []})).await;
 
