@@ -1095,6 +1095,18 @@ async fn start_up_from_disk(report: &mut String) {
         from_document.push(first_answer(Emulator::builder().state(state.clone()), SPECS as u64).await);
         from_empty.push(first_answer(Emulator::builder().data(&empty), 0).await);
     }
+    // Writes into that large state: what a long-lived sandbox pays for each create.
+    let mut held = Vec::new();
+    for store in ["in memory", "--data"] {
+        let builder = match store {
+            "--data" => Emulator::builder().data(&full),
+            _ => Emulator::builder().state(state.clone()),
+        };
+        let emulator = builder.deploy_delay(Duration::ZERO).start().await.unwrap();
+        let load = create_load(emulator.base_url(), 8, Duration::from_secs(3)).await;
+        emulator.shutdown().await;
+        held.push((store, load));
+    }
     let _ = std::fs::remove_dir_all(&dir);
     let (file, document, empty) = (median(from_file), median(from_document), median(from_empty));
     writeln!(
@@ -1118,4 +1130,21 @@ async fn start_up_from_disk(report: &mut String) {
         file.as_secs_f64() / document.as_secs_f64(),
     )
     .unwrap();
+    writeln!(
+        report,
+        "Creates into that state, 8 clients for 3 s:\n\n| store | creates/s | p50 | p99 | errors |\n|---|---|---|---|---|"
+    )
+    .unwrap();
+    for (store, load) in &held {
+        writeln!(
+            report,
+            "| {store} | {:.0} | {} | {} | {} |",
+            load.requests as f64 / load.elapsed.as_secs_f64(),
+            ms(percentile(&load.sorted, 0.5)),
+            ms(percentile(&load.sorted, 0.99)),
+            load.errors
+        )
+        .unwrap();
+    }
+    writeln!(report).unwrap();
 }

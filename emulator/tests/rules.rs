@@ -342,3 +342,39 @@ async fn a_redeployed_revision_reports_a_revision_status() {
     let (_, revision) = h.call(Method::GET, &format!("/v1/apps/deployments/{id}/revisions/1"), None).await;
     assert_eq!(revision["status"], "deploying");
 }
+
+#[tokio::test]
+async fn a_name_is_taken_while_its_record_has_it_and_free_once_renamed_or_gone() {
+    let h = Harness::start().await;
+    let none = json!({"build": [], "run": []});
+    let first = h.create_spec("first", none.clone()).await;
+    let second = h.create_spec("second", none.clone()).await;
+    let rename = |name: &str| json!({"metadata": {"name": name}});
+    let spec_path = |id: &str| format!("/v1/apps/specs/{id}");
+
+    // A spec renamed to a taken name is refused; renamed to a free one, its old name is free.
+    assert_eq!(
+        h.call(Method::PATCH, &spec_path(&second), Some(rename("first"))).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(h.call(Method::PATCH, &spec_path(&second), Some(rename("second"))).await.0, StatusCode::OK);
+    assert_eq!(h.call(Method::PATCH, &spec_path(&first), Some(rename("renamed"))).await.0, StatusCode::OK);
+    let again = h.create_spec("first", none.clone()).await;
+    // A deleted spec's name is free.
+    assert_eq!(h.call(Method::DELETE, &spec_path(&again), None).await.0, StatusCode::OK);
+    h.create_spec("first", none.clone()).await;
+
+    // Deployments: the same, and a deleted one's name is free once it is gone.
+    let prod = h.create_deployment("prod", &second, json!({})).await;
+    let staging = h.create_deployment("staging", &second, json!({})).await;
+    let deployment_path = format!("/v1/apps/deployments/{staging}");
+    let taken = h.call(Method::PATCH, &deployment_path, Some(json!({"name": "prod"}))).await.0;
+    assert_eq!(taken, StatusCode::CONFLICT);
+    assert_eq!(
+        h.call(Method::PATCH, &deployment_path, Some(json!({"name": "stage"}))).await.0,
+        StatusCode::OK
+    );
+    h.create_deployment("staging", &second, json!({})).await;
+    assert_eq!(h.call(Method::DELETE, &format!("/v1/apps/deployments/{prod}"), None).await.0, StatusCode::OK);
+    h.create_deployment("prod", &second, json!({})).await;
+}

@@ -36,6 +36,7 @@ const CREATOR: &str = "emulator@peak.ai";
 pub const DEFAULT_TENANT: &str = "default";
 
 mod disk;
+mod names;
 mod output;
 mod paging;
 mod rules;
@@ -43,6 +44,7 @@ mod snapshot;
 
 pub use disk::{Dirty, Disk};
 
+use names::Names;
 use output::{deployment_out, release_out, spec_out};
 pub use paging::{ListQuery, Page};
 use paging::{page_of, paginate};
@@ -138,6 +140,8 @@ pub struct Store {
     deployments: HashMap<String, Deployment>,
     spec_orders: Orders,
     deployment_orders: Orders,
+    spec_names: Names,
+    deployment_names: Names,
     /// Every tenant that has created something, deleted or not: while there is only one, a
     /// listing sees every record without asking each.
     owners: std::collections::HashSet<String>,
@@ -154,6 +158,8 @@ impl Store {
             deployments: HashMap::new(),
             spec_orders: Orders::default(),
             deployment_orders: Orders::default(),
+            spec_names: Names::default(),
+            deployment_names: Names::default(),
             owners: Default::default(),
             dirty: Vec::new(),
         }
@@ -190,7 +196,9 @@ impl Store {
         }
         if !gone.is_empty() {
             for id in &gone {
-                self.deployments.remove(id);
+                if let Some(deployment) = self.deployments.remove(id) {
+                    self.deployment_names.free(&deployment.tenant, &deployment.metadata.name);
+                }
                 self.dirty.push(Dirty::Deployment(id.clone()));
             }
             self.deployment_orders.remove(&gone);
@@ -255,7 +263,7 @@ impl Store {
         if !tenants.is_empty() && scope != Scope::Shared {
             return Err(ApiError::unprocessable("tenants can only be given with the shared scope"));
         }
-        if self.specs.values().any(|s| s.tenant == tenant && s.metadata.name == spec.metadata.name) {
+        if self.spec_names.holder(tenant, &spec.metadata.name).is_some() {
             return Err(ApiError::conflict(format!(
                 "an app spec named {:?} already exists",
                 spec.metadata.name
@@ -283,6 +291,7 @@ impl Store {
             status: SpecStatus::Available,
             releases: vec![release],
         };
+        self.spec_names.take(tenant, &record.metadata.name, &id);
         self.specs.insert(id.clone(), record);
         self.owners.insert(tenant.to_owned());
         self.spec_orders.push(&id, |id| &self.specs[id].metadata);
@@ -312,7 +321,7 @@ impl Store {
         self.own_spec_mut(tenant, id)?;
         if let Some(name) = update.metadata.as_ref().and_then(|m| m.name.as_ref()) {
             not_blank("metadata.name", name)?;
-            if self.specs.values().any(|s| s.id != id && s.tenant == tenant && &s.metadata.name == name) {
+            if self.spec_names.holder(tenant, name).is_some_and(|holder| holder != id) {
                 return Err(ApiError::conflict(format!("an app spec named {name:?} already exists")));
             }
         }
@@ -329,6 +338,7 @@ impl Store {
         if !tenants.is_empty() && scope != Scope::Shared {
             return Err(ApiError::unprocessable("tenants can only be given with the shared scope"));
         }
+        let old_name = spec.metadata.name.clone();
         if let Some(m) = update.metadata {
             let meta = &mut spec.metadata;
             merge(&mut meta.name, m.name);
@@ -349,6 +359,7 @@ impl Store {
         spec.metadata.updated_at = at;
         spec.metadata.updated_by = CREATOR.into();
         let out = spec_out(spec);
+        self.spec_names.rename(tenant, &old_name, &out.metadata.name, id);
         self.spec_orders.changed(id, |id| &self.specs[id].metadata);
         self.dirty.push(Dirty::Spec(id.to_owned()));
         Ok(out)
@@ -362,7 +373,9 @@ impl Store {
                 "app spec {id:?} still has {deployed} deployment(s); delete them first"
             )));
         }
-        self.specs.remove(id);
+        if let Some(spec) = self.specs.remove(id) {
+            self.spec_names.free(tenant, &spec.metadata.name);
+        }
         self.spec_orders.remove(&[id.to_owned()]);
         self.dirty.push(Dirty::Spec(id.to_owned()));
         Ok(())
@@ -423,7 +436,7 @@ impl Store {
         let release = find_release(spec, new.spec.release.as_ref())?;
         let app_parameters = new.app_parameters.unwrap_or_default();
         check_values(&release.parameters, &app_parameters)?;
-        if self.deployments.values().any(|d| d.tenant == tenant && d.metadata.name == new.metadata.name) {
+        if self.deployment_names.holder(tenant, &new.metadata.name).is_some() {
             return Err(ApiError::conflict(format!(
                 "an app deployment named {:?} already exists",
                 new.metadata.name
@@ -455,6 +468,7 @@ impl Store {
             revisions: vec![revision],
             pending: Some(Pending::Deployed(Instant::now() + self.deploy_delay)),
         };
+        self.deployment_names.take(tenant, &deployment.metadata.name, &id);
         self.deployments.insert(id.clone(), deployment);
         self.owners.insert(tenant.to_owned());
         self.deployment_orders.push(&id, |id| &self.deployments[id].metadata);
@@ -486,8 +500,7 @@ impl Store {
     ) -> ApiResult<DeploymentOut> {
         if let Some(name) = &update.name {
             not_blank("name", name)?;
-            if self.deployments.values().any(|d| d.id != id && d.tenant == tenant && &d.metadata.name == name)
-            {
+            if self.deployment_names.holder(tenant, name).is_some_and(|holder| holder != id) {
                 return Err(ApiError::conflict(format!("an app deployment named {name:?} already exists")));
             }
         }
@@ -495,6 +508,7 @@ impl Store {
         let at = self.stamp();
         let deployment = self.deployment_mut(tenant, id)?;
         let meta = &mut deployment.metadata;
+        let old_name = meta.name.clone();
         merge(&mut meta.name, update.name);
         merge(&mut meta.summary, update.summary);
         merge_opt(&mut meta.title, update.title);
@@ -505,6 +519,7 @@ impl Store {
         meta.updated_at = at;
         meta.updated_by = CREATOR.into();
         let out = deployment_out(deployment);
+        self.deployment_names.rename(tenant, &old_name, &out.metadata.name, id);
         self.deployment_orders.changed(id, |id| &self.deployments[id].metadata);
         self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok(out)

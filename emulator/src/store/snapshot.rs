@@ -296,7 +296,6 @@ impl Store {
         }
         let mut problems = Vec::new();
         let mut store = Store::new(deploy_delay);
-        let mut names = HashSet::new();
         let mut ids = HashSet::new();
         let mut last_ms = 0;
         let mut versions_of: HashMap<String, HashSet<String>> = HashMap::new();
@@ -309,7 +308,7 @@ impl Store {
             if !ids.insert(record.id.clone()) {
                 problems.push(format!("{what}: the id is used twice"));
             }
-            if !names.insert((record.tenant.clone(), record.metadata.name.clone())) {
+            if !store.spec_names.take(&record.tenant, &record.metadata.name, &record.id) {
                 problems
                     .push(format!("{what}: another spec of its tenant is named {:?}", record.metadata.name));
             }
@@ -367,14 +366,13 @@ impl Store {
             store.specs.insert(record.id.clone(), spec);
             store.spec_orders.push(&record.id, |id| &store.specs[id].metadata);
         }
-        let mut names = HashSet::new();
         let now = Instant::now();
         for record in deployments {
             let what = format!("deployment {:?}", record.id);
             if !ids.insert(record.id.clone()) {
                 problems.push(format!("{what}: the id is used twice"));
             }
-            if !names.insert((record.tenant.clone(), record.metadata.name.clone())) {
+            if !store.deployment_names.take(&record.tenant, &record.metadata.name, &record.id) {
                 problems.push(format!(
                     "{what}: another deployment of its tenant is named {:?}",
                     record.metadata.name
