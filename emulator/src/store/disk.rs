@@ -21,6 +21,17 @@ use super::{
     snapshot::{FORMAT, Snapshot, VERSION},
 };
 
+const UPSERT_SPEC: &str = "INSERT OR REPLACE INTO specs (id, record) VALUES (?1, ?2)";
+const DELETE_SPEC: &str = "DELETE FROM specs WHERE id = ?1";
+const UPSERT_DEPLOYMENT: &str =
+    "INSERT OR REPLACE INTO deployments (id, record, written_ms) VALUES (?1, ?2, ?3)";
+const DELETE_DEPLOYMENT: &str = "DELETE FROM deployments WHERE id = ?1";
+
+/// A record as the JSON text of its row.
+fn encode(record: &impl serde::Serialize) -> Result<String, String> {
+    serde_json::to_string(record).map_err(|e| format!("a record could not be encoded: {e}"))
+}
+
 /// What changed in the store since the last flush: the spec or deployment with this id is to be
 /// written again, or deleted if it is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +57,13 @@ impl Disk {
         let failed = |e: rusqlite::Error| format!("{}: {e}", path.display());
         let connection = Connection::open(path).map_err(failed)?;
         connection
+            // Checkpoints every 10,000 pages rather than SQLite's 1,000: a page written again and
+            // again (the table's last leaf) is copied into the file once per checkpoint, and the
+            // request that runs one waits for it.
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
+                 PRAGMA wal_autocheckpoint = 10000;
                  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS specs (id TEXT PRIMARY KEY, record TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS deployments (
@@ -140,24 +155,24 @@ impl Disk {
         if replace {
             transaction.execute_batch("DELETE FROM specs; DELETE FROM deployments;").map_err(failed)?;
         }
+        // Statements are prepared once per connection and kept, not parsed again on every write.
+        let run = |sql: &str, values: &[&dyn rusqlite::ToSql]| {
+            transaction
+                .prepare_cached(sql)
+                .and_then(|mut statement| statement.execute(values))
+                .map_err(failed)
+        };
         for change in dirty {
             match change {
                 Dirty::Spec(id) => match store.spec_record(id) {
-                    Some(record) => transaction.execute(
-                        "INSERT OR REPLACE INTO specs (id, record) VALUES (?1, ?2)",
-                        params![id, serde_json::to_string(&record).unwrap_or_default()],
-                    ),
-                    None => transaction.execute("DELETE FROM specs WHERE id = ?1", [id]),
+                    Some(record) => run(UPSERT_SPEC, params![id, encode(&record)?]),
+                    None => run(DELETE_SPEC, params![id]),
                 },
                 Dirty::Deployment(id) => match store.deployment_record(id, now) {
-                    Some(record) => transaction.execute(
-                        "INSERT OR REPLACE INTO deployments (id, record, written_ms) VALUES (?1, ?2, ?3)",
-                        params![id, serde_json::to_string(&record).unwrap_or_default(), written],
-                    ),
-                    None => transaction.execute("DELETE FROM deployments WHERE id = ?1", [id]),
+                    Some(record) => run(UPSERT_DEPLOYMENT, params![id, encode(&record)?, written]),
+                    None => run(DELETE_DEPLOYMENT, params![id]),
                 },
-            }
-            .map_err(failed)?;
+            }?;
         }
         transaction.commit().map_err(failed)
     }
