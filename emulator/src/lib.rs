@@ -87,6 +87,7 @@
 
 mod error;
 mod faults;
+mod journal;
 mod model;
 mod orders;
 mod routes;
@@ -248,8 +249,8 @@ impl EmulatorBuilder {
         let mut document: serde_json::Value = serde_json::from_str(DOCUMENT).expect("the document is JSON");
         document["servers"] = serde_json::json!([{ "url": base_url, "description": "This emulator" }]);
         let refused = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
-        let (store, disk) = match &self.data {
-            None => (store::Store::new(self.deploy_delay), None),
+        let (store, journal) = match &self.data {
+            None => (Arc::new(Mutex::new(store::Store::new(self.deploy_delay))), None),
             Some(path) => {
                 let (disk, kept) = store::Disk::open(path).map_err(refused)?;
                 let store = match kept {
@@ -257,12 +258,14 @@ impl EmulatorBuilder {
                         .map_err(|why| refused(format!("{}: {why}", path.display())))?,
                     None => store::Store::new(self.deploy_delay),
                 };
-                (store, Some(Mutex::new(disk)))
+                let store = Arc::new(Mutex::new(store));
+                let journal = journal::Journal::start(disk, store.clone())?;
+                (store, Some(journal))
             }
         };
         let state = Arc::new(state::Shared {
-            store: Mutex::new(store),
-            disk,
+            store,
+            journal,
             access: state::Access { grants: self.grants },
             body_limit: self.body_limit,
             document,

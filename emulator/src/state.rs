@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::{
     faults::{Fault, FaultSlot},
-    store::{Disk, Store},
+    journal::{self, Journal},
+    store::{self as records, Store},
 };
 
 /// What one listed token may do, and as which tenant.
@@ -64,9 +65,10 @@ impl Deref for Tenant {
 }
 
 pub(crate) struct Shared {
-    pub store: Mutex<Store>,
+    /// Shared with the journal's writer, which puts it back after a failed commit.
+    pub store: Arc<Mutex<Store>>,
     /// The database file the store is kept in, with `--data`.
-    pub disk: Option<Mutex<Disk>>,
+    pub journal: Option<Journal>,
     pub access: Access,
     pub body_limit: usize,
     /// The OpenAPI document as served, naming this emulator as its server.
@@ -120,11 +122,11 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The store, locked; what a request changed in it is written to the database file, if there
-/// is one, when the guard goes, before the answer leaves.
+/// The store, locked; what a request changed in it goes to the journal, if there is a database
+/// file, when the guard goes: in the order of the changes, and before the answer leaves.
 pub(crate) struct StoreGuard<'a> {
     store: MutexGuard<'a, Store>,
-    disk: Option<&'a Mutex<Disk>>,
+    journal: Option<&'a Journal>,
 }
 
 impl Deref for StoreGuard<'_> {
@@ -144,26 +146,19 @@ impl DerefMut for StoreGuard<'_> {
 impl Drop for StoreGuard<'_> {
     fn drop(&mut self) {
         let dirty = std::mem::take(&mut self.store.dirty);
-        let Some(disk) = self.disk.filter(|_| !dirty.is_empty()) else { return };
-        let mut disk = lock(disk);
-        let Err(why) = disk.write(&self.store, &dirty) else { return };
-        // The change is not in the file, so it was never made: the store goes back to what the
-        // file holds, and the request fails (500) instead of being answered.
-        let delay = self.store.deploy_delay;
-        match disk.load().and_then(|kept| Store::import(kept, delay)) {
-            Ok(kept) => *self.store = kept,
-            Err(also) => tracing::error!("the state could not be read back from the database file: {also}"),
-        }
-        if !std::thread::panicking() {
-            panic!("the database file could not be written: {why}");
-        }
+        let Some(journal) = self.journal else { return };
+        let seen = match dirty.is_empty() {
+            true => journal.last(),
+            false => journal.write(records::rows(&self.store, &dirty)),
+        };
+        journal::saw(seen);
     }
 }
 
 impl Shared {
     /// The store with every due transition applied.
     pub fn store(&self) -> StoreGuard<'_> {
-        let mut store = StoreGuard { store: lock(&self.store), disk: self.disk.as_ref() };
+        let mut store = StoreGuard { store: lock(&self.store), journal: self.journal.as_ref() };
         store.settle();
         store
     }
@@ -190,8 +185,8 @@ impl Shared {
 
     /// Puts `new` in the place of the locked `store`, on disk first when there is a file.
     fn replace(&self, store: &mut Store, new: Store) -> Result<(), String> {
-        if let Some(disk) = &self.disk {
-            lock(disk).replace_all(&new)?;
+        if let Some(journal) = &self.journal {
+            journal.replace(records::all_rows(&new))?;
         }
         *store = new;
         Ok(())

@@ -154,8 +154,20 @@ async fn a_write_the_file_refuses_is_answered_500_and_not_made() {
         "config": []
     });
     let body = json!({"spec": spec.to_string()});
-    let (status, answer) = harness.call(reqwest::Method::POST, "/v1/apps/specs/", Some(body.clone())).await;
+    let create = harness.call(reqwest::Method::POST, "/v1/apps/specs/", Some(body.clone()));
+    // A listing while the create waits for the file: it would show the spec, so it waits too,
+    // and shares its fate.
+    let listing = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        harness.call(reqwest::Method::GET, "/v1/apps/specs/", None).await
+    };
+    let ((status, answer), (listed, page)) = tokio::join!(create, listing);
     assert_eq!(status, reqwest::StatusCode::INTERNAL_SERVER_ERROR, "{answer}");
+    assert_eq!(
+        listed,
+        reqwest::StatusCode::INTERNAL_SERVER_ERROR,
+        "a change that was never kept was shown: {page}"
+    );
     blocker.execute_batch("ROLLBACK").unwrap();
 
     let (_, specs) = harness.call(reqwest::Method::GET, "/v1/apps/specs/", None).await;

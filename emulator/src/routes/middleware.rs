@@ -35,6 +35,20 @@ pub(super) async fn record(State(state): State<AppState>, request: Request, next
     next.run(Request::from_parts(parts, axum::body::Body::from(body))).await
 }
 
+/// Answers only once what the request wrote is in the database file (with `--data`); a write
+/// the file refused turns the answer into a 500, its change undone.
+pub(super) async fn wait_for_commit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(journal) = &state.journal else { return next.run(request).await };
+    match journal.committed(next.run(request)).await {
+        Ok(response) => response,
+        Err(why) => {
+            tracing::error!("a write was not committed: {why}");
+            ApiError::internal("the database file could not be written; the change was not made")
+                .into_response()
+        }
+    }
+}
+
 pub(super) async fn log_request(request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let started = Instant::now();

@@ -19,7 +19,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{error::ApiError, state::AppState};
 use handlers::*;
-use middleware::{authorize, inject, limit_body, log_request, no_method, no_route, record};
+use middleware::{authorize, inject, limit_body, log_request, no_method, no_route, record, wait_for_commit};
 
 pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -60,5 +60,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("the emulator failed while handling this request").into_response()
         }))
+        // Outermost, so that even an answer to a panic waits for what was written before it.
+        .layer(from_fn_with_state(state.clone(), wait_for_commit))
         .with_state(state)
 }

@@ -28,8 +28,44 @@ const UPSERT_DEPLOYMENT: &str =
 const DELETE_DEPLOYMENT: &str = "DELETE FROM deployments WHERE id = ?1";
 
 /// A record as the JSON text of its row.
-fn encode(record: &impl serde::Serialize) -> Result<String, String> {
-    serde_json::to_string(record).map_err(|e| format!("a record could not be encoded: {e}"))
+fn encode(record: &impl serde::Serialize) -> String {
+    // Records hold text, numbers, booleans, lists and maps with text keys: always JSON.
+    serde_json::to_string(record).expect("a record is always JSON")
+}
+
+/// One row as it is to be written: a record's JSON text, or `None` where the record is gone.
+#[derive(Debug)]
+pub enum Row {
+    Spec { id: String, record: Option<String> },
+    Deployment { id: String, record: Option<String>, written_ms: i64 },
+}
+
+/// The rows of what `dirty` names, as `store` holds it now.
+pub fn rows(store: &Store, dirty: &[Dirty]) -> Vec<Row> {
+    let (now, written_ms) = (Instant::now(), now_ms());
+    dirty
+        .iter()
+        .map(|change| match change {
+            Dirty::Spec(id) => {
+                Row::Spec { id: id.clone(), record: store.spec_record(id).map(|r| encode(&r)) }
+            }
+            Dirty::Deployment(id) => {
+                let record = store.deployment_record(id, now).map(|r| encode(&r));
+                Row::Deployment { id: id.clone(), record, written_ms }
+            }
+        })
+        .collect()
+}
+
+/// The rows of every record of `store`.
+pub fn all_rows(store: &Store) -> Vec<Row> {
+    let dirty: Vec<Dirty> = store
+        .specs
+        .keys()
+        .map(|id| Dirty::Spec(id.clone()))
+        .chain(store.deployments.keys().map(|id| Dirty::Deployment(id.clone())))
+        .collect();
+    rows(store, &dirty)
 }
 
 /// What changed in the store since the last flush: the spec or deployment with this id is to be
@@ -131,26 +167,9 @@ impl Disk {
         Ok(Snapshot::of(specs, deployments))
     }
 
-    /// Writes what `dirty` names as `store` holds it now, in one transaction.
-    pub fn write(&mut self, store: &Store, dirty: &[Dirty]) -> Result<(), String> {
-        self.commit(store, dirty, false)
-    }
-
-    /// Replaces every row with the state of `store` (after an import or a reset), in one
-    /// transaction.
-    pub fn replace_all(&mut self, store: &Store) -> Result<(), String> {
-        let dirty: Vec<Dirty> = store
-            .specs
-            .keys()
-            .map(|id| Dirty::Spec(id.clone()))
-            .chain(store.deployments.keys().map(|id| Dirty::Deployment(id.clone())))
-            .collect();
-        self.commit(store, &dirty, true)
-    }
-
-    fn commit(&mut self, store: &Store, dirty: &[Dirty], replace: bool) -> Result<(), String> {
+    /// Writes `rows` in one transaction; with `replace`, they replace every row there was.
+    pub fn write(&mut self, rows: &[Row], replace: bool) -> Result<(), String> {
         let failed = |e: rusqlite::Error| format!("{}: {e}", self.path.display());
-        let (now, written) = (Instant::now(), now_ms());
         let transaction = self.connection.transaction().map_err(failed)?;
         if replace {
             transaction.execute_batch("DELETE FROM specs; DELETE FROM deployments;").map_err(failed)?;
@@ -162,16 +181,14 @@ impl Disk {
                 .and_then(|mut statement| statement.execute(values))
                 .map_err(failed)
         };
-        for change in dirty {
-            match change {
-                Dirty::Spec(id) => match store.spec_record(id) {
-                    Some(record) => run(UPSERT_SPEC, params![id, encode(&record)?]),
-                    None => run(DELETE_SPEC, params![id]),
-                },
-                Dirty::Deployment(id) => match store.deployment_record(id, now) {
-                    Some(record) => run(UPSERT_DEPLOYMENT, params![id, encode(&record)?, written]),
-                    None => run(DELETE_DEPLOYMENT, params![id]),
-                },
+        for row in rows {
+            match row {
+                Row::Spec { id, record: Some(record) } => run(UPSERT_SPEC, params![id, record]),
+                Row::Spec { id, record: None } => run(DELETE_SPEC, params![id]),
+                Row::Deployment { id, record: Some(record), written_ms } => {
+                    run(UPSERT_DEPLOYMENT, params![id, record, written_ms])
+                }
+                Row::Deployment { id, record: None, .. } => run(DELETE_DEPLOYMENT, params![id]),
             }?;
         }
         transaction.commit().map_err(failed)

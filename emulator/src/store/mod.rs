@@ -42,7 +42,7 @@ mod paging;
 mod rules;
 mod snapshot;
 
-pub use disk::{Dirty, Disk};
+pub use disk::{Dirty, Disk, Row, all_rows, rows};
 
 use names::Names;
 use output::{deployment_out, release_out, spec_out};

@@ -1,0 +1,220 @@
+//! Writing to the database file (`--data`) off the request path, with group commit.
+//!
+//! A request that changes the state turns what it changed into rows while it holds the store,
+//! hands them to the journal under a sequence number (so rows arrive in the order of the
+//! changes) and lets the store go. A writer thread commits every batch waiting at that moment in
+//! one transaction: concurrent writes share a commit instead of queueing for one each, and the
+//! store is not locked while SQLite works.
+//!
+//! No answer leaves before what it shows is in the file: each request notes the last sequence
+//! number it could see, writes or reads alike, and its answer waits until the writer has got
+//! that far. So a read never shows a change that a restart could lose.
+//!
+//! When a commit fails, the store goes back to what the file holds; every request that saw a
+//! change of the failed batch, or of one queued behind it, is answered 500.
+
+use std::{
+    cell::Cell,
+    future::Future,
+    ops::RangeInclusive,
+    sync::{
+        Arc, Mutex, TryLockError,
+        atomic::{AtomicU64, Ordering},
+        mpsc,
+    },
+    thread::JoinHandle,
+    time::Duration,
+};
+
+use tokio::sync::watch;
+
+use crate::{
+    state::lock,
+    store::{Disk, Row, Store},
+};
+
+enum Job {
+    /// The rows of one request.
+    Write { seq: u64, rows: Vec<Row> },
+    /// Every row of a new state, in place of all there were (an import or a reset).
+    Replace { seq: u64, rows: Vec<Row>, done: mpsc::Sender<Result<(), String>> },
+}
+
+/// How far the writer has got, shared between it and the requests.
+struct Progress {
+    /// The last sequence number given to a job, given with the store locked.
+    last: AtomicU64,
+    /// Every job up to this number is decided: committed, or in `failed`.
+    decided: watch::Sender<u64>,
+    /// The jobs that failed, and those queued behind them, by number.
+    failed: Mutex<Vec<RangeInclusive<u64>>>,
+}
+
+/// The writer thread and the way to it.
+pub(crate) struct Journal {
+    jobs: Option<mpsc::Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    progress: Arc<Progress>,
+}
+
+impl Journal {
+    /// Starts the writer on `disk`; `store` is what it puts back after a failed commit.
+    pub fn start(disk: Disk, store: Arc<Mutex<Store>>) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel();
+        let progress = Arc::new(Progress {
+            last: AtomicU64::new(0),
+            decided: watch::Sender::new(0),
+            failed: Mutex::new(Vec::new()),
+        });
+        let shared = progress.clone();
+        let writer = std::thread::Builder::new()
+            .name("press-apps-emulator-journal".into())
+            .spawn(move || write_until_closed(disk, &queue, &store, &shared))?;
+        Ok(Journal { jobs: Some(jobs), writer: Some(writer), progress })
+    }
+
+    /// Queues one request's rows and returns their sequence number. Called with the store
+    /// locked, so that rows are written in the order of the changes.
+    pub fn write(&self, rows: Vec<Row>) -> u64 {
+        let seq = self.progress.last.fetch_add(1, Ordering::SeqCst) + 1;
+        self.send(Job::Write { seq, rows });
+        seq
+    }
+
+    /// The sequence number of the last change made to the store. Called with the store locked.
+    pub fn last(&self) -> u64 {
+        self.progress.last.load(Ordering::SeqCst)
+    }
+
+    /// Replaces every row with `rows` and waits until that is committed. Called with the store
+    /// locked, so that no write comes between.
+    pub fn replace(&self, rows: Vec<Row>) -> Result<(), String> {
+        let seq = self.progress.last.fetch_add(1, Ordering::SeqCst) + 1;
+        let (done, outcome) = mpsc::channel();
+        self.send(Job::Replace { seq, rows, done });
+        outcome.recv().unwrap_or_else(|_| Err(STOPPED.into()))
+    }
+
+    fn send(&self, job: Job) {
+        // The writer only stops once the journal is dropped.
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(job);
+        }
+    }
+
+    /// Runs `handle` (a request), then waits until the writer has decided every change the
+    /// request could see: its answer if all were committed, the failure if one was not.
+    pub async fn committed<T>(&self, handle: impl Future<Output = T>) -> Result<T, String> {
+        let (answer, seen) = SEEN
+            .scope(Cell::new(0), async {
+                let answer = handle.await;
+                (answer, SEEN.with(Cell::get))
+            })
+            .await;
+        let mut decided = self.progress.decided.subscribe();
+        decided.wait_for(|&decided| decided >= seen).await.map_err(|_| STOPPED.to_owned())?;
+        if lock(&self.progress.failed).iter().any(|failed| failed.contains(&seen)) {
+            return Err("the database file could not be written".into());
+        }
+        Ok(answer)
+    }
+}
+
+const STOPPED: &str = "the database file's writer has stopped";
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        // The writer commits what is queued, then sees the channel closed and stops.
+        self.jobs.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The last sequence number the request being handled could see.
+    static SEEN: Cell<u64>;
+}
+
+/// Notes that the request being handled saw the store as of change `seq`. Outside a request (a
+/// library call such as `Emulator::set_deployment_status`) nobody waits: a write still goes to
+/// the file, in order.
+pub(crate) fn saw(seq: u64) {
+    let _ = SEEN.try_with(|seen| seen.set(seen.get().max(seq)));
+}
+
+fn write_until_closed(
+    mut disk: Disk,
+    queue: &mpsc::Receiver<Job>,
+    store: &Mutex<Store>,
+    progress: &Progress,
+) {
+    while let Ok(first) = queue.recv() {
+        let mut jobs = std::iter::once(first).chain(queue.try_iter()).peekable();
+        while jobs.peek().is_some() {
+            // The writes up to the next replace, in one transaction.
+            let (mut rows, mut numbers) = (Vec::new(), None);
+            while let Some(Job::Write { seq, rows: mut these }) =
+                jobs.next_if(|job| matches!(job, Job::Write { .. }))
+            {
+                rows.append(&mut these);
+                numbers =
+                    Some(numbers.map_or(seq..=seq, |numbers: RangeInclusive<u64>| *numbers.start()..=seq));
+            }
+            if let Some(numbers) = numbers {
+                if let Err(why) = disk.write(&rows, false) {
+                    tracing::error!("the database file could not be written: {why}");
+                    recover(&disk, queue, store, progress, jobs.by_ref(), *numbers.start(), &why);
+                    break;
+                }
+                progress.decided.send_replace(*numbers.end());
+            }
+            if let Some(Job::Replace { seq, rows, done }) = jobs.next() {
+                // A failed replace leaves the file as it was; its caller leaves the store so.
+                let _ = done.send(disk.write(&rows, true));
+                progress.decided.send_replace(seq);
+            }
+        }
+    }
+}
+
+/// After a failed commit of the jobs from `first` on: refuses every job queued behind them, puts
+/// the store back to what the file holds, and marks them all failed.
+fn recover(
+    disk: &Disk,
+    queue: &mpsc::Receiver<Job>,
+    store: &Mutex<Store>,
+    progress: &Progress,
+    behind: impl Iterator<Item = Job>,
+    first: u64,
+    why: &str,
+) {
+    let refuse = |job: Job| {
+        if let Job::Replace { done, .. } = job {
+            let _ = done.send(Err(why.to_owned()));
+        }
+    };
+    behind.for_each(refuse);
+    // An import may hold the store while it waits for its replace: refuse what is queued until
+    // the store is free, then once more with it held, when nothing more can be queued.
+    let mut store = loop {
+        queue.try_iter().for_each(refuse);
+        match store.try_lock() {
+            Ok(store) => break store,
+            Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(1)),
+        }
+    };
+    queue.try_iter().for_each(refuse);
+    let delay = store.deploy_delay;
+    match disk.load().and_then(|kept| Store::import(kept, delay)) {
+        Ok(kept) => *store = kept,
+        Err(also) => tracing::error!("the state could not be read back from the database file: {also}"),
+    }
+    // The store as read back is a change of its own, numbered after every failed one: a request
+    // that sees it saw none of them.
+    let last = progress.last.fetch_add(1, Ordering::SeqCst);
+    lock(&progress.failed).push(first..=last);
+    progress.decided.send_replace(last + 1);
+}
