@@ -230,9 +230,10 @@ impl EmulatorBuilder {
 
     /// Keeps the whole state in this SQLite file, so that it survives a restart: a new file
     /// starts empty, an existing one is read back with every id, number, time and status as it
-    /// was. Every write is committed to the file before it is answered, so a write that was
-    /// answered survives the process being killed. A file of another format version is refused
-    /// with both versions named. Without it the state lives in memory only.
+    /// was. No answer leaves before what it shows is committed to the file (writes that arrive
+    /// together share a commit), so a write that was answered survives the process being
+    /// killed, and a read never shows a change that could be lost. A file of another format
+    /// version is refused with both versions named. Without it the state lives in memory only.
     pub fn data(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.data = Some(path.into());
         self

@@ -4,10 +4,10 @@
 //! format that does not change under us, and transactions that a killed process never leaves
 //! half written. Each spec (with its releases) and each deployment (with its revisions) is one
 //! row holding its record as JSON, the records of the state document: a spec is never seen
-//! without its first release, nor a deployment without its revision. Every write of the API is
-//! committed, in one transaction, before it is answered. The journal is a write-ahead log with
-//! `synchronous = NORMAL`: a write that was answered survives the process being killed; a power
-//! cut may lose the last ones.
+//! without its first release, nor a deployment without its revision. Rows reach the file through
+//! the journal (`crate::journal`), which commits them before any answer shows them. SQLite's
+//! journal is a write-ahead log with `synchronous = NORMAL`: a write that was answered survives
+//! the process being killed; a power cut may lose the last ones.
 
 use std::{
     path::{Path, PathBuf},
