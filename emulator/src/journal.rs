@@ -154,21 +154,21 @@ fn write_until_closed(
         let mut jobs = std::iter::once(first).chain(queue.try_iter()).peekable();
         while jobs.peek().is_some() {
             // The writes up to the next replace, in one transaction.
-            let (mut rows, mut numbers) = (Vec::new(), None);
+            let (mut rows, mut first, mut last) = (Vec::new(), None, 0);
             while let Some(Job::Write { seq, rows: mut these }) =
                 jobs.next_if(|job| matches!(job, Job::Write { .. }))
             {
                 rows.append(&mut these);
-                numbers =
-                    Some(numbers.map_or(seq..=seq, |numbers: RangeInclusive<u64>| *numbers.start()..=seq));
+                first.get_or_insert(seq);
+                last = seq;
             }
-            if let Some(numbers) = numbers {
+            if let Some(first) = first {
                 if let Err(why) = disk.write(&rows, false) {
                     tracing::error!("the database file could not be written: {why}");
-                    recover(&disk, queue, store, progress, jobs.by_ref(), *numbers.start(), &why);
+                    recover(&disk, queue, store, progress, jobs.by_ref(), first, &why);
                     break;
                 }
-                progress.decided.send_replace(*numbers.end());
+                progress.decided.send_replace(last);
             }
             if let Some(Job::Replace { seq, rows, done }) = jobs.next() {
                 // A failed replace leaves the file as it was; its caller leaves the store so.

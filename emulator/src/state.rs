@@ -147,10 +147,9 @@ impl Drop for StoreGuard<'_> {
     fn drop(&mut self) {
         let dirty = std::mem::take(&mut self.store.dirty);
         let Some(journal) = self.journal else { return };
-        let seen = match dirty.is_empty() {
-            true => journal.last(),
-            false => journal.write(records::rows(&self.store, &dirty)),
-        };
+        // A request that changed nothing still saw the changes before it.
+        let seen =
+            if dirty.is_empty() { journal.last() } else { journal.write(records::rows(&self.store, &dirty)) };
         journal::saw(seen);
     }
 }
