@@ -192,13 +192,15 @@ impl EmulatorBuilder {
     /// # }
     /// ```
     pub fn tenant_token(mut self, tenant: impl Into<String>, token: impl Into<String>) -> Self {
-        self.grants.push(state::Grant { token: token.into(), tenant: tenant.into(), read_only: false });
+        let tenant = state::Tenant(tenant.into().into());
+        self.grants.push(state::Grant { token: token.into(), tenant, read_only: false });
         self
     }
 
     /// Accepts this token for reading as `tenant`; writes with it get 403.
     pub fn read_only_tenant_token(mut self, tenant: impl Into<String>, token: impl Into<String>) -> Self {
-        self.grants.push(state::Grant { token: token.into(), tenant: tenant.into(), read_only: true });
+        let tenant = state::Tenant(tenant.into().into());
+        self.grants.push(state::Grant { token: token.into(), tenant, read_only: true });
         self
     }
 

@@ -19,7 +19,7 @@ use crate::{
 #[derive(Clone)]
 pub(crate) struct Grant {
     pub token: String,
-    pub tenant: String,
+    pub tenant: Tenant,
     pub read_only: bool,
 }
 
@@ -47,8 +47,9 @@ impl Access {
         if self.grants.is_empty() {
             return Some((Tenant(crate::store::DEFAULT_TENANT.into()), false));
         }
+        // A clone of the grant's tenant shares its text: no copy per request.
         let grant = self.grants.iter().find(|grant| grant.token == token)?;
-        Some((Tenant(grant.tenant.as_str().into()), grant.read_only))
+        Some((grant.tenant.clone(), grant.read_only))
     }
 }
 

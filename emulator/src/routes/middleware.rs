@@ -35,8 +35,8 @@ pub(super) async fn record(State(state): State<AppState>, request: Request, next
     next.run(Request::from_parts(parts, axum::body::Body::from(body))).await
 }
 
-/// Answers only once what the request wrote is in the database file (with `--data`); a write
-/// the file refused turns the answer into a 500, its change undone.
+/// Answers only once every change the request wrote or could see is in the database file (with
+/// `--data`); a change the file refused turns the answer into a 500, the change undone.
 pub(super) async fn wait_for_commit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(journal) = &state.journal else { return next.run(request).await };
     match journal.committed(next.run(request)).await {
