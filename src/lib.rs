@@ -167,7 +167,10 @@ pub use client::{
 pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
 pub use deployments::{ListDeploymentRevisions, ListDeployments};
 pub use dry_run::UnsentRequest;
-pub use error::{Error, ErrorKind, Result, ServiceError, TimeLimit};
+pub use error::{Error, ErrorKind, RequestInfo, Result, ServiceError, TimeLimit, TransportError};
+/// The HTTP status type of [`ServiceError::status`] and [`Error::status`], re-exported so that
+/// callers need no dependency of their own to name it.
+pub use http::StatusCode;
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus, UnknownValue};
 pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, ListQuery, MAX_PAGE_SIZE, Page, Paginator};
 pub use retry::RetryConfig;

@@ -14,7 +14,7 @@ use reqwest::{StatusCode, header::HeaderMap};
 
 use crate::{
     Error,
-    error::{ServiceError, TimeLimit},
+    error::{RequestInfo, ServiceError, TimeLimit, TransportError},
     redact::Redactor,
 };
 
@@ -68,23 +68,26 @@ pub(crate) fn capped(response: reqwest::Response, limit: u64) -> reqwest::Respon
     reqwest::Response::from(capped)
 }
 
+/// The error for a failed attempt of `request`; `status` is the answer's, when the hooks saw one.
 pub(crate) async fn map_error(
     error: progenitor_client::Error,
     status: Option<StatusCode>,
+    request: RequestInfo,
     redactor: &Redactor,
 ) -> Error {
     use progenitor_client::Error as Generated;
     match error {
-        Generated::UnexpectedResponse(response) => from_response(response, redactor).await,
+        Generated::UnexpectedResponse(response) => from_response(response, request, redactor).await,
         Generated::ErrorResponse(value) => {
             let message = value.status().canonical_reason().unwrap_or("error").to_owned();
-            Error::from_service(ServiceError::new(value.status(), message, request_id(value.headers()), None))
+            let id = request_id(value.headers());
+            Error::from_service(ServiceError::new(value.status(), message, id, None, request))
         }
         Generated::InvalidResponsePayload(body, why) => {
-            undecodable(status.unwrap_or(StatusCode::OK), &body, &why, redactor)
+            undecodable(status.unwrap_or(StatusCode::OK), &body, &why, request, redactor)
         }
         Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
-            e.into()
+            from_http_stack(e, request)
         }
         Generated::InvalidRequest(message) | Generated::Custom(message) => Error::invalid(message),
     }
@@ -96,11 +99,13 @@ pub(crate) fn undecodable(
     status: StatusCode,
     body: &[u8],
     why: &serde_json::Error,
+    request: RequestInfo,
     redactor: &Redactor,
 ) -> Error {
     Error::Decode {
         status,
         message: format!("{}; the body began: {}", display_start(why, redactor), body_start(body, redactor)),
+        request,
     }
 }
 
@@ -124,7 +129,7 @@ pub(crate) async fn whole(
 }
 
 /// The error for an unsuccessful response: its status, its explanation and its request id.
-async fn from_response(mut response: reqwest::Response, redactor: &Redactor) -> Error {
+async fn from_response(mut response: reqwest::Response, request: RequestInfo, redactor: &Redactor) -> Error {
     let status = response.status();
     let request_id = request_id(response.headers()).map(|id| redactor.scrub(&id, false));
     let mut body = Vec::new();
@@ -139,29 +144,35 @@ async fn from_response(mut response: reqwest::Response, redactor: &Redactor) -> 
         return Error::Decode {
             status,
             message: "the service answered with no body the API documents".into(),
+            request,
         };
     }
     let (message, json_body) = explain(status, &body, redactor);
-    Error::from_service(ServiceError::new(status, message, request_id, json_body))
+    Error::from_service(ServiceError::new(status, message, request_id, json_body, request))
 }
 
-impl From<reqwest::Error> for Error {
-    fn from(source: reqwest::Error) -> Self {
-        let mut cause = std::error::Error::source(&source);
-        while let Some(error) = cause {
-            if let Some(too_large) = error.downcast_ref::<BodyTooLarge>() {
-                return Self::ResponseTooLarge { limit: too_large.limit };
-            }
-            cause = error.source();
+/// The HTTP stack's failure sorted into size, timeout, protocol and network errors, wrapped so
+/// that no type of the HTTP stack is part of this crate's API.
+pub(crate) fn from_http_stack(source: reqwest::Error, mut request: RequestInfo) -> Error {
+    let mut cause = std::error::Error::source(&source);
+    while let Some(error) = cause {
+        if let Some(too_large) = error.downcast_ref::<BodyTooLarge>() {
+            return Error::ResponseTooLarge { limit: too_large.limit, request };
         }
-        if source.is_timeout() {
-            let limit = if source.is_connect() { TimeLimit::Connect } else { TimeLimit::Attempt };
-            Self::Timeout { limit, source: Some(source) }
-        } else if breaks_http(&source) {
-            Self::Protocol { source }
-        } else {
-            Self::Transport { source }
-        }
+        cause = error.source();
+    }
+    if let Some(url) = source.url() {
+        request = request.with_url(url.as_str());
+    }
+    let connected = !source.is_connect();
+    if source.is_timeout() {
+        let limit = if connected { TimeLimit::Attempt } else { TimeLimit::Connect };
+        let transport = TransportError::new(request.clone(), connected, source);
+        Error::Timeout { limit, request: Some(request), source: Some(transport) }
+    } else if breaks_http(&source) {
+        Error::Protocol(TransportError::new(request, connected, source))
+    } else {
+        Error::Network(TransportError::new(request, connected, source))
     }
 }
 

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use reqwest::{Method, header::HeaderValue};
+use reqwest::header::HeaderValue;
 
 use crate::Error;
 
@@ -133,18 +133,12 @@ impl RetryConfig {
         self.budget
     }
 
-    /// Whether an attempt that ended in `error` may be tried again.
-    pub(crate) fn may_retry(&self, error: &Error, method: Option<&Method>) -> bool {
-        let repeatable = self.retry_creates || method.is_some_and(|m| m != Method::POST);
-        match error {
-            Error::Transport { source } => repeatable || source.is_connect(),
-            Error::Timeout { source, .. } => repeatable || source.as_ref().is_some_and(|s| s.is_connect()),
-            // 429 and 503 refuse a request before any work, so even a create is safe to repeat.
-            other => {
-                let refused = other.status().is_some_and(|status| matches!(status.as_u16(), 429 | 503));
-                (repeatable || refused) && other.is_retryable()
-            }
-        }
+    /// Whether an attempt that ended in `error` may be tried again: when the error says it is
+    /// retryable ([`Error::is_retryable`], the one classification), or, with
+    /// [`retry_creates`](Self::retry_creates), when it may pass although a create may have been
+    /// carried out.
+    pub(crate) fn may_retry(&self, error: &Error) -> bool {
+        error.is_retryable() || (self.retry_creates && error.may_succeed_again())
     }
 
     /// How long to wait before retry number `retry` (1 for the first), given what is `left` of

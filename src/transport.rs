@@ -18,7 +18,7 @@ use tracing::{Instrument, field};
 
 use crate::{
     Error, Result, UnsentRequest,
-    error::TimeLimit,
+    error::{RequestInfo, TimeLimit},
     generated,
     redact::Redactor,
     response::{capped, map_error, request_id, undecodable},
@@ -72,13 +72,14 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// What the hooks saw of one attempt: progenitor reports some failures without the status, and
-/// the retry policy needs the method and any `Retry-After`.
+/// What the hooks saw of the attempt under way: progenitor reports some failures without the
+/// status, and the classification of a failure needs the method. It lives as long as the call, so
+/// that a call's deadline reached mid-attempt still knows which request it cut.
 #[derive(Default)]
 struct Attempt {
     /// When the request was handed to the HTTP stack, for the `http` event's duration.
     sent: Option<Instant>,
-    method: Option<Method>,
+    request: Option<RequestInfo>,
     status: Option<StatusCode>,
     retry_after: Option<HeaderValue>,
     /// The request a dry run stopped.
@@ -96,14 +97,14 @@ impl ClientHooks<Transport> for generated::Client {
         info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         let transport = self.inner();
-        let method = request.method().clone();
+        let seen = RequestInfo::new(request.method().clone(), Some(request.url().to_string()));
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, transport.authorization.clone());
         headers.insert(USER_AGENT, transport.user_agent.clone());
         // Outside `call` there is no attempt to note; that is fine.
         let _ = ATTEMPT.try_with(|attempt| {
             let mut attempt = attempt.borrow_mut();
-            attempt.method = Some(method);
+            attempt.request = Some(seen);
             attempt.sent = Some(Instant::now());
         });
         tracing::Span::current().record("operation", info.operation_id);
@@ -134,11 +135,11 @@ impl ClientHooks<Transport> for generated::Client {
         let (sent, method) = ATTEMPT
             .try_with(|attempt| {
                 let attempt = attempt.borrow();
-                (attempt.sent, attempt.method.clone())
+                (attempt.sent, attempt.request.as_ref().map(|r| r.method().to_owned()))
             })
             .unwrap_or_default();
         let duration_ms = format!("{:.1}", sent.map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0));
-        let method = method.as_ref().map_or("", Method::as_str);
+        let method = method.unwrap_or_default();
         match result {
             Ok(response) => {
                 let status = response.status();
@@ -199,12 +200,20 @@ where
     let started = Instant::now();
     let deadline = transport.call_timeout.map(|limit| (limit, started + limit));
     let attempts = attempts(transport, &send, gone, deadline.map(|(_, at)| at), &span);
-    let outcome = match deadline {
-        None => attempts.instrument(span.clone()).await,
-        Some((limit, at)) => tokio::time::timeout_at(at.into(), attempts.instrument(span.clone()))
-            .await
-            .unwrap_or_else(|_| Err(Error::Timeout { limit: TimeLimit::Call(limit), source: None })),
-    };
+    let outcome = ATTEMPT
+        .scope(RefCell::new(Attempt::default()), async {
+            match deadline {
+                None => attempts.await,
+                Some((limit, at)) => {
+                    tokio::time::timeout_at(at.into(), attempts).await.unwrap_or_else(|_| {
+                        let request = ATTEMPT.with(|attempt| attempt.borrow().request.clone());
+                        Err(Error::Timeout { limit: TimeLimit::Call(limit), request, source: None })
+                    })
+                }
+            }
+        })
+        .instrument(span.clone())
+        .await;
     span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
     match &outcome {
         Err(error) => {
@@ -230,25 +239,30 @@ where
 {
     let policy = &transport.retry;
     let mut attempt = 0;
-    let mut maybe_carried_out = false;
+    // Whether an attempt before this one may have been carried out.
+    let mut earlier_may_have_been_applied = false;
     loop {
         attempt += 1;
         span.record("attempts", attempt);
-        let (result, seen) = ATTEMPT
-            .scope(RefCell::new(Attempt::default()), async {
-                let result = send().await;
-                (result, ATTEMPT.with(RefCell::take))
-            })
-            .await;
-        let error = match (result, seen.unsent) {
+        ATTEMPT.with(|seen| seen.replace(Attempt::default()));
+        let result = send().await;
+        let seen = ATTEMPT.with(|seen| {
+            let mut seen = seen.borrow_mut();
+            (seen.request.clone(), seen.status, seen.retry_after.take(), seen.unsent.take())
+        });
+        let (request, status, retry_after, unsent) = seen;
+        let error = match (result, unsent) {
             (_, Some(request)) => return Err(Error::NotSent { request: Box::new(request) }),
             (Ok(value), None) => {
                 transport.budget.refund();
                 return Ok(value.into_inner());
             }
-            (Err(error), None) => map_error(error, seen.status, &transport.redactor).await,
+            (Err(error), None) => {
+                let request = request.unwrap_or_else(RequestInfo::unseen);
+                map_error(error, status, request, &transport.redactor).await
+            }
         };
-        if maybe_carried_out
+        if earlier_may_have_been_applied
             && error.is_not_found()
             && let Some(gone) = gone.take()
         {
@@ -256,43 +270,35 @@ where
             transport.budget.refund();
             return Ok(gone);
         }
-        if !policy.may_retry(&error, seen.method.as_ref()) {
-            return Err(error);
+        let exhausted = |error: Error| Error::RetriesExhausted {
+            attempts: attempt,
+            earlier_may_have_been_applied,
+            last: Box::new(error),
+        };
+        if !policy.may_retry(&error) {
+            // A write an earlier attempt may have carried out says so, whatever this one got.
+            return Err(if earlier_may_have_been_applied { exhausted(error) } else { error });
         }
-        maybe_carried_out |= may_have_been_carried_out(&error);
         if attempt >= policy.attempts() || !transport.budget.withdraw(&error) {
-            return Err(if policy.attempts() == 1 {
-                error
-            } else {
-                Error::RetriesExhausted { attempts: attempt, last: Box::new(error) }
-            });
+            return Err(if policy.attempts() == 1 { error } else { exhausted(error) });
         }
         let left = deadline.map(|at| at.saturating_duration_since(Instant::now()));
-        let wait = match policy.wait(attempt, seen.retry_after.as_ref(), left) {
+        let wait = match policy.wait(attempt, retry_after.as_ref(), left) {
             Wait::Backoff(wait) => wait,
             Wait::TooLong { requested, allowed } => {
                 return Err(Error::RetryAfterTooLong { requested, allowed, last: Box::new(error) });
             }
         };
+        earlier_may_have_been_applied |= error.may_have_been_applied();
         tracing::debug!(target: HTTP_TARGET, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
         tokio::time::sleep(wait).await;
-    }
-}
-
-/// Whether the server may have acted on a request whose attempt ended in `error`: it may have, unless
-/// the connection never opened or the answer says the request was refused before any work
-/// (429, 503).
-fn may_have_been_carried_out(error: &Error) -> bool {
-    match error {
-        Error::Transport { source } => !source.is_connect(),
-        Error::Timeout { source, .. } => !source.as_ref().is_some_and(|s| s.is_connect()),
-        other => !other.status().is_some_and(|s| matches!(s.as_u16(), 429 | 503)),
     }
 }
 
 impl Transport {
     /// The error for a listing's page body that does not decode.
     pub(crate) fn undecodable(&self, body: &[u8], why: &serde_json::Error) -> Error {
-        undecodable(reqwest::StatusCode::OK, body, why, &self.redactor)
+        let request = RequestInfo::new(Method::GET, None);
+        undecodable(reqwest::StatusCode::OK, body, why, request, &self.redactor)
     }
 }

@@ -32,7 +32,7 @@ async fn a_dry_run_shows_what_the_wire_gets_and_sends_nothing() {
 
     let error = dry_client(&server).create_spec(spec()).featured(true).await.unwrap_err();
     assert_eq!(server.received_requests().await.unwrap().len(), 0, "a dry run sends nothing");
-    assert_eq!(error.kind(), ErrorKind::Client);
+    assert_eq!(error.kind(), ErrorKind::NotSent);
     assert!(!error.is_retryable());
     let Error::NotSent { request } = error else { panic!("expected NotSent, got {error:?}") };
     assert_eq!(request.method, "POST");

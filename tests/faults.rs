@@ -139,13 +139,15 @@ async fn exhausted_retries_end_in_the_error_of_the_last_attempt() {
         (Fault::TooManyRequests, |e| e.status().is_some_and(|s| s.as_u16() == 429)),
         (Fault::InternalError, |e| matches!(e, Error::InternalServerError(_))),
         (Fault::BadGateway, |e| matches!(e, Error::Http(answer) if answer.message() == "502 Bad Gateway")),
-        (Fault::Reset, |e| matches!(e, Error::Transport { .. })),
+        (Fault::Reset, |e| matches!(e, Error::Network(_))),
     ];
     for (fault, expected) in cases {
         emulator.set_faults(Some(faults(1.0).kinds([fault])));
         let error = client.list_specs().page(1).await.unwrap_err();
         match &error {
-            Error::RetriesExhausted { attempts: 3, last } => assert!(expected(last), "{fault:?}: {last:?}"),
+            Error::RetriesExhausted { attempts: 3, last, .. } => {
+                assert!(expected(last), "{fault:?}: {last:?}")
+            }
             other => panic!("{fault:?}: expected RetriesExhausted after 3 attempts, got {other:?}"),
         }
     }

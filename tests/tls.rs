@@ -60,7 +60,7 @@ async fn an_untrusted_certificate_is_refused() {
     let (url, _) = self_signed_server().await;
     let client = Client::builder().token(TOKEN).base_url(url).retry(RetryConfig::disabled()).build().unwrap();
     let error = client.describe_spec("s").await.unwrap_err();
-    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert!(matches!(error, Error::Network(_)), "{error:?}");
     assert!(error.to_string().to_lowercase().contains("certificate"), "{error}");
 }
 

@@ -104,8 +104,13 @@ impl From<Error> for Failure {
         } else {
             match error.kind() {
                 ErrorKind::Wait => code::WAIT,
-                ErrorKind::Client => code::USAGE,
-                ErrorKind::Throttling | ErrorKind::Transient | ErrorKind::Server => code::SERVICE,
+                ErrorKind::ClientError | ErrorKind::InvalidRequest | ErrorKind::Config => code::USAGE,
+                ErrorKind::Throttled
+                | ErrorKind::ServiceUnavailable
+                | ErrorKind::Network
+                | ErrorKind::Timeout
+                | ErrorKind::ServerError
+                | ErrorKind::InvalidResponse => code::SERVICE,
                 _ => code::OTHER,
             }
         };

@@ -365,7 +365,7 @@ where
             Err(error @ Error::NotSent { .. }) => return Err(error),
             Err(error) => error,
         };
-        let unknown = may_have_happened(&error);
+        let unknown = error.may_have_been_applied();
         if (error.is_conflict() || unknown)
             && let Some(value) = found().await?
         {
@@ -375,19 +375,5 @@ where
         if error.is_conflict() || !again || attempt >= WRITE_ATTEMPTS {
             return Err(error);
         }
-    }
-}
-
-/// Whether a write whose attempt ended in `error` may have been carried out all the same.
-fn may_have_happened(error: &Error) -> bool {
-    match error {
-        Error::RetriesExhausted { last, .. } => may_have_happened(last),
-        Error::Transport { source } => !source.is_connect(),
-        Error::Timeout { source, .. } => !source.as_ref().is_some_and(|s| s.is_connect()),
-        other => match other.status().map(|status| status.as_u16()) {
-            Some(429 | 503) => false,
-            Some(status) => status >= 500,
-            None => matches!(other, Error::Decode { .. } | Error::ResponseTooLarge { .. }),
-        },
     }
 }

@@ -123,8 +123,10 @@ impl<'c, Q: ListQuery + 'c> Prefetch<'c, Q> {
 async fn within<T>(deadline: Option<(Duration, Instant)>, future: impl Future<Output = T>) -> Result<T> {
     match deadline {
         None => Ok(future.await),
-        Some((limit, at)) => tokio::time::timeout_at(at.into(), future)
-            .await
-            .map_err(|_| Error::Timeout { limit: TimeLimit::Listing(limit), source: None }),
+        Some((limit, at)) => tokio::time::timeout_at(at.into(), future).await.map_err(|_| Error::Timeout {
+            limit: TimeLimit::Listing(limit),
+            request: None,
+            source: None,
+        }),
     }
 }
