@@ -48,7 +48,18 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client configured from the environment, as the Python SDK's session is: the token from
     /// `PEAK_AUTH_TOKEN`, else `API_KEY`; the stage from `PEAK__STAGE`, else `STAGE`, else
-    /// `prod`. Fails with [`Error::Config`] naming the missing variable or the invalid stage.
+    /// `prod`. `PRESS_APPS_BASE_URL`, when set, is the base URL and wins over the stage, as in
+    /// the `press-apps` CLI: a program built with `from_env` is pointed at the emulator or a
+    /// proxy without a change of code.
+    ///
+    /// Fails with [`Error::Config`] naming the missing variable, the invalid stage or the
+    /// unusable base URL.
+    ///
+    /// ```no_run
+    /// // PRESS_APPS_BASE_URL=http://127.0.0.1:8080 PEAK_AUTH_TOKEN=any cargo run
+    /// let client = peak_press_apps::Client::from_env()?;
+    /// # Ok::<(), peak_press_apps::Error>(())
+    /// ```
     pub fn from_env() -> Result<Self> {
         Self::builder().env_vars(|name| std::env::var(name).ok())?.build()
     }
@@ -110,7 +121,10 @@ impl Client {
 pub struct ClientBuilder {
     token: Option<Secret>,
     stage: Stage,
-    base_url: Option<String>,
+    /// The base URL set on the builder, with the setter or setting it came from.
+    base_url: Option<(String, String)>,
+    /// The base URL of `PRESS_APPS_BASE_URL`, which the builder's own gives way to.
+    env_base_url: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     call_timeout: Option<Duration>,
@@ -126,7 +140,8 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("token", &self.token)
             .field("stage", &self.stage)
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_ref().map(|(url, _)| url))
+            .field("env_base_url", &self.env_base_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("call_timeout", &self.call_timeout)
@@ -153,9 +168,26 @@ impl ClientBuilder {
         self
     }
 
-    /// An explicit base URL, for a local server or a proxy; it wins over the stage.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
+    /// An explicit base URL, for a local server or a proxy; it wins over the stage and over
+    /// `PRESS_APPS_BASE_URL`. It must have its scheme (`http://127.0.0.1:8080`); an unusable one
+    /// makes [`build`](Self::build) fail with [`Error::Config`].
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.base_url_from("ClientBuilder::base_url", url)
+    }
+
+    /// Like [`base_url`](Self::base_url), for a value from a setting of the caller's own, such as
+    /// a command-line flag: when it cannot be used, the error names `origin`.
+    ///
+    /// ```
+    /// use peak_press_apps::{Client, Error};
+    ///
+    /// let refused = Client::builder().token("t").base_url_from("--base-url", "127.0.0.1:8080").build();
+    /// let Err(Error::Config { message }) = refused else { panic!() };
+    /// assert!(message.starts_with("--base-url: "), "{message}");
+    /// assert!(message.contains("http://127.0.0.1:8080"), "it says how to write it: {message}");
+    /// ```
+    pub fn base_url_from(mut self, origin: impl Into<String>, url: impl Into<String>) -> Self {
+        self.base_url = Some((url.into(), origin.into()));
         self
     }
 
@@ -219,8 +251,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Takes the token and the stage from variables read through `lookup`, with the rules of
-    /// [`Client::from_env`]. `lookup` returns a variable's value, or `None` when it is unset.
+    /// Takes the token, the stage and `PRESS_APPS_BASE_URL` from variables read through `lookup`,
+    /// with the rules of [`Client::from_env`]. `lookup` returns a variable's value, or `None` when
+    /// it is unset. A base URL set on the builder still wins over the variable.
     ///
     /// ```
     /// use std::collections::HashMap;
@@ -232,9 +265,10 @@ impl ClientBuilder {
     /// # Ok::<(), peak_press_apps::Error>(())
     /// ```
     pub fn env_vars(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let (token, stage) = config::from_variables(lookup)?;
-        self.token = Some(token);
-        self.stage = stage;
+        let found = config::from_variables(lookup)?;
+        self.token = Some(found.token);
+        self.stage = found.stage;
+        self.env_base_url = found.base_url;
         Ok(self)
     }
 
@@ -252,9 +286,10 @@ impl ClientBuilder {
             Error::config(format!("the user agent {user_agent:?} is not a valid header value"))
         })?;
 
-        let base_url = match self.base_url {
-            Some(url) => checked_base_url(&url)?,
-            None => self.stage.base_url().to_owned(),
+        let base_url = match (self.base_url, self.env_base_url) {
+            (Some((url, origin)), _) => config::checked_base_url(&url, &origin)?,
+            (None, Some(url)) => config::checked_base_url(&url, config::BASE_URL_VARIABLE)?,
+            (None, None) => self.stage.base_url().to_owned(),
         };
         let http = match self.http {
             Some(client) => client,
@@ -270,16 +305,4 @@ impl ClientBuilder {
             Transport::new(authorization, user_agent, self.retry, self.call_timeout, max_body, self.dry_run);
         Ok(Client { api: generated::Client::new_with_client(&base_url, http, transport) })
     }
-}
-
-fn checked_base_url(url: &str) -> Result<String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| Error::config(format!("base URL {url:?}: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(Error::config(format!("base URL {url:?} is not an http or https URL")));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::config(format!("base URL {url:?} must not have a query or fragment")));
-    }
-    // Paths are appended as they are, so a trailing slash would double up.
-    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }

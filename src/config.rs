@@ -94,10 +94,21 @@ pub const API_KEY_VARIABLE: &str = "API_KEY";
 pub const STAGE_VARIABLE: &str = "PEAK__STAGE";
 /// The fallback variable for the stage.
 pub const FALLBACK_STAGE_VARIABLE: &str = "STAGE";
+/// The variable that holds an explicit base URL, such as the emulator's: it wins over the stage,
+/// and a base URL set on the builder (or the CLI's `--base-url`) wins over it. The anchor is the
+/// AWS SDKs' `AWS_ENDPOINT_URL`.
+pub const BASE_URL_VARIABLE: &str = "PRESS_APPS_BASE_URL";
 
-/// The token and the stage, read through `lookup` (a variable's value, or `None` when unset).
-/// Empty values count as unset.
-pub(crate) fn from_variables(lookup: impl Fn(&str) -> Option<String>) -> Result<(Secret, Stage)> {
+/// What the environment configures.
+pub(crate) struct FromVariables {
+    pub(crate) token: Secret,
+    pub(crate) stage: Stage,
+    pub(crate) base_url: Option<String>,
+}
+
+/// The token, the stage and the base URL, read through `lookup` (a variable's value, or `None`
+/// when unset). Empty values count as unset.
+pub(crate) fn from_variables(lookup: impl Fn(&str) -> Option<String>) -> Result<FromVariables> {
     let read = |name: &str| lookup(name).filter(|value| !value.is_empty());
     let token = read(TOKEN_VARIABLE).or_else(|| read(API_KEY_VARIABLE)).ok_or_else(|| {
         Error::config(format!(
@@ -114,5 +125,29 @@ pub(crate) fn from_variables(lookup: impl Fn(&str) -> Option<String>) -> Result<
         })?,
         None => Stage::Prod,
     };
-    Ok((Secret(token), stage))
+    Ok(FromVariables { token: Secret(token), stage, base_url: read(BASE_URL_VARIABLE) })
+}
+
+/// A base URL checked and without its trailing slash, or the reason it cannot be used, naming
+/// `origin` (the variable or setter it came from).
+pub(crate) fn checked_base_url(url: &str, origin: &str) -> Result<String> {
+    let refuse = |why: &str| Err(Error::config(format!("{origin}: the base URL {url:?} {why}")));
+    if !url.contains("://") {
+        let example = format!("http://{}", url.trim_start_matches('/'));
+        return refuse(&format!("has no scheme: write it in full, as in {example:?}"));
+    }
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return refuse("is not a valid URL");
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return refuse("is not an http or https URL");
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return refuse("has no host");
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return refuse("must not have a query or fragment");
+    }
+    // Paths are appended as they are, so a trailing slash would double up.
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }

@@ -164,7 +164,9 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
     DEFAULT_USER_AGENT, MAX_REDIRECTS,
 };
-pub use config::{API_KEY_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE};
+pub use config::{
+    API_KEY_VARIABLE, BASE_URL_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE,
+};
 pub use deployments::{ListDeploymentRevisions, ListDeployments};
 pub use dry_run::UnsentRequest;
 pub use error::{Error, ErrorKind, RequestInfo, Result, ServiceError, TimeLimit, TransportError};

@@ -80,3 +80,31 @@ fn builder_refuses_what_it_cannot_use_without_echoing_the_token() {
     let client = Client::builder().token("t").base_url("http://127.0.0.1:8080/prefix/").build().unwrap();
     assert_eq!(client.base_url(), "http://127.0.0.1:8080/prefix");
 }
+
+#[test]
+fn the_base_url_comes_from_the_builder_then_press_apps_base_url_then_the_stage() {
+    let vars = [("API_KEY", "k"), ("PEAK__STAGE", "dev"), ("PRESS_APPS_BASE_URL", "http://127.0.0.1:9/")];
+    assert_eq!(client_from(&vars).unwrap().base_url(), "http://127.0.0.1:9");
+    let lookup = |name: &str| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
+    let explicit =
+        Client::builder().base_url("http://127.0.0.1:7").env_vars(lookup).unwrap().build().unwrap();
+    assert_eq!(explicit.base_url(), "http://127.0.0.1:7", "the builder's wins, whatever the order");
+    let empty = [("API_KEY", "k"), ("PRESS_APPS_BASE_URL", "")];
+    assert_eq!(client_from(&empty).unwrap().base_url(), "https://press.peak.ai", "empty counts as unset");
+}
+
+#[test]
+fn an_unusable_base_url_is_refused_naming_where_it_came_from() {
+    let message = config_message(client_from(&[("API_KEY", "k"), ("PRESS_APPS_BASE_URL", "localhost:8080")]));
+    assert!(message.starts_with("PRESS_APPS_BASE_URL: "), "{message}");
+    assert!(message.contains("has no scheme") && message.contains("http://localhost:8080"), "{message}");
+    assert!(!message.contains("relative URL without a base"), "in the crate's words: {message}");
+
+    let message = config_message(Client::builder().token("t").base_url("127.0.0.1:8080").build());
+    assert!(message.starts_with("ClientBuilder::base_url: "), "{message}");
+    assert!(message.contains("http://127.0.0.1:8080"), "{message}");
+    let message = config_message(Client::builder().token("t").base_url("http://").build());
+    assert!(message.contains("is not a valid URL") || message.contains("has no host"), "{message}");
+    let message = config_message(Client::builder().token("t").base_url_from("--base-url", "ftp://x").build());
+    assert_eq!(message, "--base-url: the base URL \"ftp://x\" is not an http or https URL");
+}

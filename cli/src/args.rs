@@ -23,8 +23,9 @@ use crate::{
 #[derive(Debug, Parser)]
 #[command(name = "press-apps", version, after_help = exit_codes_help())]
 pub struct Cli {
-    /// Send requests to this URL instead of the stage's (an emulator or a proxy).
-    #[arg(long, global = true, env = "PRESS_APPS_BASE_URL", value_name = "URL")]
+    /// Send requests to this URL instead of the stage's (an emulator or a proxy). Without it,
+    /// PRESS_APPS_BASE_URL is read, as the client library reads it.
+    #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
 
     /// How to print the answer: JSON unless asked otherwise (`plan` prints text for people unless

@@ -334,9 +334,29 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
     let said = String::from_utf8_lossy(&missing.stderr);
     assert!(said.contains("set PEAK_AUTH_TOKEN (or API_KEY)") && !said.contains("builder"), "{said}");
     // A base URL without its scheme is a usage mistake, not an authentication failure.
+    // The library's words, naming the flag or the variable the URL came from.
     let schemeless = command("127.0.0.1:18080", dir, &["specs", "list"]).output().unwrap();
     assert_eq!(schemeless.status.code(), Some(2), "{}", String::from_utf8_lossy(&schemeless.stderr));
-    assert!(String::from_utf8_lossy(&schemeless.stderr).contains("as in http://127.0.0.1:8080"));
+    let said = String::from_utf8_lossy(&schemeless.stderr);
+    assert!(said.contains("--base-url: ") && said.contains("as in \"http://127.0.0.1:18080\""), "{said}");
+    let from_variable = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["specs", "list"])
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .env("PRESS_APPS_BASE_URL", "127.0.0.1:18080")
+        .output()
+        .unwrap();
+    assert_eq!(from_variable.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&from_variable.stderr);
+    assert!(said.contains("PRESS_APPS_BASE_URL: ") && said.contains("has no scheme"), "{said}");
+    // The variable alone points the CLI at the emulator.
+    let listed = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["specs", "list"])
+        .current_dir(dir)
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .env("PRESS_APPS_BASE_URL", emulator.base_url())
+        .output()
+        .unwrap();
+    assert_eq!(listed.status.code(), Some(0), "{}", String::from_utf8_lossy(&listed.stderr));
     // Nothing listens: a network failure.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let down =

@@ -65,22 +65,16 @@ impl LazyClient {
                 "no token: set {TOKEN_VARIABLE} (or {API_KEY_VARIABLE}) to your Peak API key or token"
             )));
         }
-        if let Some(url) = &self.base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(Failure::usage(format!(
-                "--base-url (or PRESS_APPS_BASE_URL) {url:?} is not a URL: give its scheme, as in \
-                 http://127.0.0.1:8080"
-            )));
-        }
         // A dry run sends nothing, so it needs no token; the one it shows is redacted anyway.
         let lookup = |name: &str| {
             variable(name).or_else(|| (dry_run && name == TOKEN_VARIABLE).then(|| "dry-run".to_owned()))
         };
         let mut builder =
             Client::builder().env_vars(lookup)?.user_agent(concat!("press-apps/", env!("CARGO_PKG_VERSION")));
+        // PRESS_APPS_BASE_URL is read by the library through `lookup`; the flag wins over it, and an
+        // unusable URL is refused in the library's words, naming the flag or the variable.
         if let Some(url) = &self.base_url {
-            builder = builder.base_url(url);
+            builder = builder.base_url_from("--base-url", url);
         }
         if dry_run {
             builder = builder.dry_run();
