@@ -22,7 +22,7 @@ use peak_press_apps::{
         ParameterType, ReleaseInput, RevisionInput, VersionRef,
     },
 };
-use peak_press_apps_emulator::{DeploymentStatus as EmulatorStatus, Emulator};
+use peak_press_apps_emulator::{Emulator, EmulatorDeploymentStatus};
 use serde_json::json;
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -178,7 +178,7 @@ async fn run() -> Result<()> {
 
     // 9. A failure, forced on the emulator, then a redeploy.
     if let Some(emulator) = &emulator {
-        emulator.set_deployment_status(&deployment_id, EmulatorStatus::Failed)?;
+        emulator.set_deployment_status(&deployment_id, EmulatorDeploymentStatus::Failed)?;
         let redeployed = client.redeploy(&deployment_id).await?;
         println!("9. Forced a failure and redeployed revision {}", redeployed.revision);
         client.wait_for_deployment(&deployment_id).deployed().await?;

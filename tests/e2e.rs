@@ -14,7 +14,7 @@ use peak_press_apps::{
         ParameterType, ReleaseInput, RevisionInput, SpecMetadataUpdate, SpecSortKey, SpecUpdate, VersionRef,
     },
 };
-use peak_press_apps_emulator::{DeploymentStatus as EmulatorStatus, Emulator, EmulatorBuilder, MASK};
+use peak_press_apps_emulator::{Emulator, EmulatorBuilder, EmulatorDeploymentStatus, MASK};
 use serde_json::json;
 
 async fn start(builder: EmulatorBuilder) -> (Emulator, Client) {
@@ -141,7 +141,7 @@ async fn the_whole_lifecycle_through_every_operation() {
 
     let error = client.redeploy(&deployment_id).await.unwrap_err();
     assert!(matches!(error, Error::Conflict(_)), "a deployed deployment cannot be redeployed: {error:?}");
-    emulator.set_deployment_status(&deployment_id, EmulatorStatus::Failed).unwrap();
+    emulator.set_deployment_status(&deployment_id, EmulatorDeploymentStatus::Failed).unwrap();
     let redeployed = client.redeploy(&deployment_id).await.unwrap();
     assert_eq!((redeployed.deployment_id.as_str(), redeployed.revision), (deployment_id.as_str(), 2));
     assert_eq!(redeployed.revision_id, second.id);

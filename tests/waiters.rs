@@ -15,7 +15,7 @@ use peak_press_apps::{
         RevisionInput,
     },
 };
-use peak_press_apps_emulator::{DeploymentStatus as EmulatorStatus, Emulator};
+use peak_press_apps_emulator::{Emulator, EmulatorDeploymentStatus};
 
 async fn start(deploy_delay: Duration) -> (Emulator, Client, String) {
     let emulator = Emulator::builder().deploy_delay(deploy_delay).start().await.unwrap();
@@ -66,7 +66,7 @@ async fn a_failed_deployment_ends_the_wait_with_the_deployment_as_last_seen() {
         async move { quick(client.wait_for_deployment(&id)).deployed().await }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    emulator.set_deployment_status(&id, EmulatorStatus::Failed).unwrap();
+    emulator.set_deployment_status(&id, EmulatorDeploymentStatus::Failed).unwrap();
     match waiting.await.unwrap() {
         Err(Error::DeploymentFailed { status, deployment }) => {
             assert_eq!(status, DeploymentStatus::Failed);
@@ -78,9 +78,9 @@ async fn a_failed_deployment_ends_the_wait_with_the_deployment_as_last_seen() {
         other => panic!("expected DeploymentFailed, got {other:?}"),
     }
     // After a redeploy the same wait ends deployed.
-    emulator.set_deployment_status(&id, EmulatorStatus::Failed).unwrap();
+    emulator.set_deployment_status(&id, EmulatorDeploymentStatus::Failed).unwrap();
     client.redeploy(&id).await.unwrap();
-    emulator.set_deployment_status(&id, EmulatorStatus::Deployed).unwrap();
+    emulator.set_deployment_status(&id, EmulatorDeploymentStatus::Deployed).unwrap();
     quick(client.wait_for_deployment(&id)).deployed().await.unwrap();
 }
 

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use peak_press_apps_emulator::{DeploymentStatus, Emulator};
+use peak_press_apps_emulator::{Emulator, EmulatorDeploymentStatus};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -240,7 +240,7 @@ async fn the_lifecycle_through_every_command() {
         "{}",
         refused.stderr
     );
-    emulator.set_deployment_status(&deployment_id, DeploymentStatus::Failed).unwrap();
+    emulator.set_deployment_status(&deployment_id, EmulatorDeploymentStatus::Failed).unwrap();
     run(&["deployments", "redeploy", &deployment_id, "--wait"]).ok();
 
     // The spec cannot go while deployed; the deployment can, waited on until gone.
@@ -390,7 +390,7 @@ async fn a_failed_deployment_ends_the_wait_with_exit_code_7() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    emulator.set_deployment_status(&id, DeploymentStatus::Failed).unwrap();
+    emulator.set_deployment_status(&id, EmulatorDeploymentStatus::Failed).unwrap();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(7), "{stderr}");

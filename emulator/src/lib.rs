@@ -81,7 +81,35 @@
 //!
 //! [`Faults`] replace a share of answers with 429, 503, 500, 502, a dropped connection or a
 //! body cut short, and can add latency, deterministically for a seed; see [`EmulatorBuilder::faults`]
-//! and [`Emulator::set_faults`].
+//! and [`Emulator::set_faults`]. A script fails the next requests of one operation
+//! ([`Emulator::fail_next_operation`], by [`Operation`] or its id) or of one exact route
+//! ([`Emulator::fail_next`]).
+//!
+//! # Routes and operation ids
+//!
+//! | operation id | method | path |
+//! |---|---|---|
+//! | `list_specs` | `GET` | `/v1/apps/specs/` |
+//! | `create_spec` | `POST` | `/v1/apps/specs/` |
+//! | `describe_spec` | `GET` | `/v1/apps/specs/{specId}` |
+//! | `update_spec_metadata` | `PATCH` | `/v1/apps/specs/{specId}` |
+//! | `delete_spec` | `DELETE` | `/v1/apps/specs/{specId}` |
+//! | `list_spec_releases` | `GET` | `/v1/apps/specs/{specId}/releases` |
+//! | `create_spec_release` | `POST` | `/v1/apps/specs/{specId}/releases` |
+//! | `describe_spec_release` | `GET` | `/v1/apps/specs/{specId}/releases/{version}` |
+//! | `list_deployments` | `GET` | `/v1/apps/deployments/` |
+//! | `create_deployment` | `POST` | `/v1/apps/deployments/` |
+//! | `describe_deployment` | `GET` | `/v1/apps/deployments/{deploymentId}` |
+//! | `update_deployment_metadata` | `PATCH` | `/v1/apps/deployments/{deploymentId}` |
+//! | `delete_deployment` | `DELETE` | `/v1/apps/deployments/{deploymentId}` |
+//! | `redeploy` | `POST` | `/v1/apps/deployments/{deploymentId}/redeploy` |
+//! | `list_deployment_revisions` | `GET` | `/v1/apps/deployments/{deploymentId}/revisions` |
+//! | `create_deployment_revision` | `POST` | `/v1/apps/deployments/{deploymentId}/revisions` |
+//! | `describe_deployment_revision` | `GET` | `/v1/apps/deployments/{deploymentId}/revisions/{revision}` |
+//!
+//! The collections end with a slash, as the service serves them. Beside them, the control routes
+//! (no token needed, not in the document): `POST /_emulator/deployments/{deploymentId}/status`,
+//! `GET` and `PUT /_emulator/state`, `POST /_emulator/reset`; and `GET /openapi.json`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -89,6 +117,7 @@ mod error;
 mod faults;
 mod journal;
 mod model;
+mod operations;
 mod orders;
 mod routes;
 mod state;
@@ -106,7 +135,14 @@ use axum::serve::ListenerExt;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub use faults::{Fault, Faults};
-pub use model::{DeploymentStatus, MASK, RevisionStatus};
+/// The statuses the emulator can force a deployment into ([`Emulator::set_deployment_status`]):
+/// named apart from the client's `DeploymentStatus`, so that a test imports both crates without
+/// an alias.
+pub use model::DeploymentStatus as EmulatorDeploymentStatus;
+pub use model::MASK;
+/// The statuses of a revision, as the emulator keeps them; named apart from the client's.
+pub use model::RevisionStatus as EmulatorRevisionStatus;
+pub use operations::{Operation, UnknownOperation};
 pub use state::{REQUEST_LOG_CAPACITY, ReceivedRequest};
 pub use store::DEFAULT_TENANT;
 
@@ -365,8 +401,10 @@ impl Emulator {
     }
 
     /// Answers the next `times` requests of one route (`method` and exact `path`, such as
-    /// `"POST"` and `"/v1/apps/specs/"`) with `fault`, before any random fault; then the route
-    /// answers as usual again. Scripts for different routes run side by side.
+    /// `"POST"` and `"/v1/apps/specs/"`, mind the collections' trailing slash) with `fault`,
+    /// before any random fault; then the route answers as usual again. Scripts for different
+    /// routes run side by side. [`fail_next_operation`](Self::fail_next_operation) names the
+    /// operation instead, whatever its ids.
     ///
     /// ```no_run
     /// # async fn example() -> std::io::Result<()> {
@@ -378,10 +416,30 @@ impl Emulator {
     /// # Ok(()) }
     /// ```
     pub fn fail_next(&self, method: &str, path: &str, times: usize, fault: Fault) {
+        let target = state::Target::Route { method: method.to_owned(), path: path.to_owned() };
+        self.script(target, times, fault);
+    }
+
+    /// Answers the next `times` requests of `operation`, whichever spec or deployment they name,
+    /// with `fault`; see [`fail_next`](Self::fail_next). An operation id parses into an
+    /// [`Operation`]: `"create_spec".parse()`.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use peak_press_apps_emulator::{Emulator, Fault, Operation};
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// emulator.fail_next_operation(Operation::CreateDeploymentRevision, 1, Fault::Reset);
+    /// emulator.fail_next_operation("delete_spec".parse()?, 3, Fault::InternalError);
+    /// # Ok(()) }
+    /// ```
+    pub fn fail_next_operation(&self, operation: Operation, times: usize, fault: Fault) {
+        self.script(state::Target::Operation(operation), times, fault);
+    }
+
+    fn script(&self, target: state::Target, times: usize, fault: Fault) {
         if times > 0 {
-            let script =
-                state::Scripted { method: method.to_owned(), path: path.to_owned(), remaining: times, fault };
-            state::lock(&self.state.scripted).push(script);
+            state::lock(&self.state.scripted).push(state::Scripted { target, remaining: times, fault });
         }
     }
 
@@ -406,7 +464,11 @@ impl Emulator {
     /// Sets a deployment's status (and the matching status of its latest revision) at once, as
     /// the platform would: to test a client's handling of `failed`, `warning` or `deleting`.
     /// Fails with the service's 404 message when there is no such deployment.
-    pub fn set_deployment_status(&self, deployment_id: &str, status: DeploymentStatus) -> Result<(), String> {
+    pub fn set_deployment_status(
+        &self,
+        deployment_id: &str,
+        status: EmulatorDeploymentStatus,
+    ) -> Result<(), String> {
         self.state.store().set_status(deployment_id, status).map_err(|error| error.detail)
     }
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::{
     faults::{Fault, FaultSlot},
     journal::{self, Journal},
+    operations::Operation,
     store::{self as records, Store},
 };
 
@@ -108,13 +109,30 @@ impl ReceivedRequest {
     }
 }
 
-/// A fault for the next `remaining` answers of one route.
+/// A fault for the next `remaining` answers of one route or operation.
 #[derive(Debug)]
 pub(crate) struct Scripted {
-    pub method: String,
-    pub path: String,
+    pub target: Target,
     pub remaining: usize,
     pub fault: Fault,
+}
+
+/// What a scripted fault strikes.
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// A method on one exact path.
+    Route { method: String, path: String },
+    /// Every request an operation serves, whatever its ids.
+    Operation(Operation),
+}
+
+impl Target {
+    fn strikes(&self, method: &str, path: &str) -> bool {
+        match self {
+            Self::Route { method: m, path: p } => m.eq_ignore_ascii_case(method) && p == path,
+            Self::Operation(operation) => operation.serves(method, path),
+        }
+    }
 }
 
 /// Locks a mutex even if a handler panicked while holding it: the state is still as it was
@@ -203,7 +221,7 @@ impl Shared {
     /// The scripted fault for this request, if one is left for its route; counts it down.
     pub fn scripted_fault(&self, method: &str, path: &str) -> Option<Fault> {
         let mut scripts = lock(&self.scripted);
-        let index = scripts.iter().position(|s| s.method.eq_ignore_ascii_case(method) && s.path == path)?;
+        let index = scripts.iter().position(|s| s.target.strikes(method, path))?;
         let script = &mut scripts[index];
         script.remaining -= 1;
         let fault = script.fault;

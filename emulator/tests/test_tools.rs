@@ -4,7 +4,7 @@
 mod common;
 
 use common::Harness;
-use peak_press_apps_emulator::{DeploymentStatus, Fault};
+use peak_press_apps_emulator::{EmulatorDeploymentStatus, Fault, Operation};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -57,10 +57,10 @@ async fn a_status_set_from_rust_shows_on_the_deployment_and_a_valid_one_on_its_r
     let spec_id = harness.create_spec("statuses", json!({"build": [], "run": []})).await;
     let id = harness.create_deployment("statuses", &spec_id, json!({})).await;
     let cases = [
-        (DeploymentStatus::Failed, "failed"),
-        (DeploymentStatus::Warning, "deployed"),
-        (DeploymentStatus::Redeploying, "deploying"),
-        (DeploymentStatus::RollbackComplete, "rollback_complete"),
+        (EmulatorDeploymentStatus::Failed, "failed"),
+        (EmulatorDeploymentStatus::Warning, "deployed"),
+        (EmulatorDeploymentStatus::Redeploying, "deploying"),
+        (EmulatorDeploymentStatus::RollbackComplete, "rollback_complete"),
     ];
     for (status, revision_status) in cases {
         harness.emulator.set_deployment_status(&id, status).unwrap();
@@ -72,6 +72,63 @@ async fn a_status_set_from_rust_shows_on_the_deployment_and_a_valid_one_on_its_r
         assert_eq!(revision["status"], revision_status);
         assert!(revision["resources"].as_array().unwrap().iter().all(|b| b["status"] == revision_status));
     }
-    let missing = harness.emulator.set_deployment_status("nope", DeploymentStatus::Failed).unwrap_err();
+    let missing =
+        harness.emulator.set_deployment_status("nope", EmulatorDeploymentStatus::Failed).unwrap_err();
     assert!(missing.contains("nope"), "{missing}");
+}
+
+#[tokio::test]
+async fn a_scripted_fault_names_an_operation_whatever_its_ids() {
+    let harness = Harness::start().await;
+    let first = harness.create_spec("first", json!({"build": [], "run": []})).await;
+    let second = harness.create_spec("second", json!({"build": [], "run": []})).await;
+    harness.emulator.fail_next_operation("describe_spec".parse().unwrap(), 2, Fault::Unavailable);
+    let (status, _) = harness.call(Method::GET, "/v1/apps/specs/?pageSize=5", None).await;
+    assert_eq!(status, StatusCode::OK, "another operation on the same path prefix is left alone");
+    let (status, _) = harness.call(Method::GET, &format!("/v1/apps/specs/{first}"), None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, _) = harness.call(Method::GET, &format!("/v1/apps/specs/{second}"), None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "any spec id");
+    let (status, _) = harness.call(Method::GET, &format!("/v1/apps/specs/{first}"), None).await;
+    assert_eq!(status, StatusCode::OK, "two, then the operation answers as usual");
+
+    let unknown = "describe_spce".parse::<Operation>().unwrap_err();
+    assert!(unknown.to_string().contains("\"describe_spce\""), "{unknown}");
+}
+
+#[tokio::test]
+async fn the_operations_table_is_the_documents_and_each_is_served_and_can_be_failed() {
+    let document: serde_json::Value = serde_json::from_str(peak_press_apps_emulator::DOCUMENT).unwrap();
+    let mut documented = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if let Some(id) = operation["operationId"].as_str() {
+                documented.push((id.to_owned(), method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let mut table: Vec<_> = Operation::ALL
+        .iter()
+        .map(|op| (op.id().to_owned(), op.method().to_owned(), op.path().to_owned()))
+        .collect();
+    documented.sort();
+    table.sort();
+    assert_eq!(table, documented, "Operation::ALL against the document's operations");
+
+    let front_page = include_str!("../src/lib.rs");
+    let harness = Harness::start().await;
+    for &operation in Operation::ALL {
+        let row = format!("//! | `{}` | `{}` | `{}` |", operation.id(), operation.method(), operation.path());
+        assert!(front_page.contains(&row), "the crate's front page lists {operation}: {row}");
+        let path = operation.path().replace("{specId}", "s-1").replace("{deploymentId}", "d-1");
+        let path = path.replace("{version}", "1.0.0").replace("{revision}", "1");
+        assert_eq!(Operation::of(operation.method(), &path), Some(operation), "{path}");
+        harness.emulator.fail_next_operation(operation, 1, Fault::TooManyRequests);
+        let method = Method::from_bytes(operation.method().as_bytes()).unwrap();
+        let body = (method == Method::POST || method == Method::PATCH).then(|| json!({}));
+        let (status, _) = harness.call(method, &path, body).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{operation} is routed and struck");
+    }
+    assert_eq!(Operation::of("GET", "/v1/apps/specs"), None, "the collection's trailing slash matters");
+    assert_eq!(Operation::of("PUT", "/v1/apps/specs/s-1"), None);
 }

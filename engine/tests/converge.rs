@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use futures::TryStreamExt;
 use peak_press_apps::{Client, RetryConfig};
-use peak_press_apps_emulator::{DeploymentStatus, Emulator, Faults};
+use peak_press_apps_emulator::{Emulator, EmulatorDeploymentStatus, Faults};
 use peak_press_apps_engine::{Action, ApplyReport, DesiredState, Kind, Options, Plan, apply, plan};
 use serde_json::{Value, json};
 
@@ -194,7 +194,7 @@ async fn drift_refusals_and_failed_deployments_are_shown() {
     // A deployment failed by the platform: shown, and redeployed only when asked.
     let files = desired(&[spec("s", "2.0.0", "T")], &[deployment("d", "s", 1, "k")]);
     let id = plan(&client, &files, &options).await.unwrap().resources[1].id.clone().unwrap();
-    emulator.set_deployment_status(&id, DeploymentStatus::Failed).unwrap();
+    emulator.set_deployment_status(&id, EmulatorDeploymentStatus::Failed).unwrap();
     let failed = plan(&client, &files, &options).await.unwrap();
     assert!(failed.resources[1].notes[0].contains("failed"), "{failed:?}");
     assert!(failed.resources[1].actions.is_empty());
