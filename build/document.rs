@@ -18,12 +18,33 @@ use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schem
 /// - the listings' filters take one value each (the document also allows several comma-joined,
 ///   as the official CLI sends them);
 /// - a required property with a default (such as `NewSpec.kind`) is no longer required, so the
-///   generated builder fills it in; the field is not optional in Rust and is always sent.
+///   generated builder fills it in; the field is not optional in Rust and is always sent;
+/// - path parameters lose their length rule: progenitor would make a newtype of each
+///   (`DescribeSpecSpecId`, fourteen of them) that only the generated code uses, and the facade
+///   refuses an empty id itself, in its own words, before anything is built.
 pub fn adjust(document: &mut OpenAPI) {
     keep_success_responses(document);
     raw_listings(document);
     single_value_filters(document);
     default_required_properties(document);
+    plain_path_parameters(document);
+}
+
+fn plain_path_parameters(document: &mut OpenAPI) {
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    for parameter in components.parameters.values_mut() {
+        let ReferenceOr::Item(Parameter::Path { parameter_data, .. }) = parameter else { continue };
+        let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) = &mut parameter_data.format else {
+            continue;
+        };
+        if let SchemaKind::Type(Type::String(string)) = &mut schema.schema_kind {
+            string.min_length = None;
+            string.max_length = None;
+            string.pattern = None;
+        }
+    }
 }
 
 fn keep_success_responses(document: &mut OpenAPI) {

@@ -7,7 +7,9 @@
 //!   serialized (`"tenants": []`), so that what a program or the CLI prints of an answer is what
 //!   the service sent; request types still leave an unset list out, so a PATCH does not clear it.
 //!
-//! - [`RawKeywords`]: identifiers that are keywords in edition 2024 are escaped.
+//! - [`RawKeywords`]: identifiers that are keywords in edition 2024 are escaped;
+//! - [`DocumentedBuilders`]: each type's `builder()` and each builder say what they are and
+//!   link each other, so that the builders are found without guessing `types::builder`.
 //!
 //! Each depends on the shape of typify's output, so [`all`] fails the build with a message naming
 //! the shape it expected when a rewrite finds nothing to change: an upgrade of progenitor that
@@ -42,7 +44,73 @@ pub fn all(file: &mut syn::File, answers_only: &HashSet<String>) -> Result<(), S
         "fields of answer types with `#[serde(default, skip_serializing_if = \"...::is_empty\")]`",
     )?;
     RawKeywords.visit_file_mut(file);
+    let mut documented = DocumentedBuilders::default();
+    documented.visit_file_mut(file);
+    expect(
+        documented.changed,
+        "DocumentedBuilders",
+        "`impl X { pub fn builder() -> builder::X }` and the structs of `mod types { mod builder }`",
+    )?;
     Ok(())
+}
+
+/// Documents the builders of the request and answer types: `X::builder()` links its builder
+/// type, and each builder links its type and says how it is used.
+#[derive(Default)]
+struct DocumentedBuilders {
+    /// Whether the visit is inside `mod types`, and then inside its `mod builder`.
+    in_types: bool,
+    in_builders: bool,
+    changed: usize,
+}
+
+impl VisitMut for DocumentedBuilders {
+    fn visit_item_mod_mut(&mut self, module: &mut syn::ItemMod) {
+        let (types, builders) = (self.in_types, self.in_builders);
+        if module.ident == "types" && !self.in_types {
+            self.in_types = true;
+        } else if module.ident == "builder" && self.in_types {
+            self.in_builders = true;
+            let doc = " The builders of the types of this module: `X::builder()` makes one, each setter takes \
+                       a plain value (or a nested builder), and every operation takes a builder in \
+                       place of the type it builds; `X::try_from(builder)` checks that every \
+                       required field was set.";
+            module.attrs.retain(|attr| !attr.path().is_ident("doc"));
+            module.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+        }
+        syn::visit_mut::visit_item_mod_mut(self, module);
+        (self.in_types, self.in_builders) = (types, builders);
+    }
+
+    fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+        if self.in_builders {
+            let name = item.ident.to_string();
+            let doc = format!(
+                " Builds a [`{name}`](super::{name}) field by field; made by \
+                 [`{name}::builder()`](super::{name}::builder)."
+            );
+            item.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+            self.changed += 1;
+        }
+    }
+
+    fn visit_item_impl_mut(&mut self, block: &mut syn::ItemImpl) {
+        if !self.in_types || self.in_builders || block.trait_.is_some() {
+            return;
+        }
+        let Some(name) = type_name(&block.self_ty) else { return };
+        for item in &mut block.items {
+            if let syn::ImplItem::Fn(function) = item
+                && function.sig.ident == "builder"
+            {
+                let doc = format!(
+                    " A builder of a `{name}`: [`builder::{name}`], whose setters take plain values."
+                );
+                function.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                self.changed += 1;
+            }
+        }
+    }
 }
 
 /// Escapes the words that are keywords in this crate's edition but not in the one typify writes
@@ -302,12 +370,33 @@ mod tests {
                 self
             }
         }
+        pub mod types {
+            pub struct Tag {}
+            impl Tag {
+                pub fn builder() -> builder::Tag {
+                    Default::default()
+                }
+            }
+            /// Types for composing complex structures.
+            pub mod builder {
+                pub struct Tag {}
+            }
+        }
     "#;
 
     fn rewritten() -> String {
         let mut file: syn::File = syn::parse_str(GENERATED).unwrap();
         all(&mut file, &HashSet::from(["Answer".to_owned()])).unwrap();
         file.to_token_stream().to_string()
+    }
+
+    #[test]
+    fn builders_and_builder_functions_link_each_other() {
+        let code = rewritten();
+        assert!(code.contains("A builder of a `Tag`: [`builder::Tag`]"), "{code}");
+        assert!(code.contains("Builds a [`Tag`](super::Tag) field by field"), "{code}");
+        assert!(code.contains("The builders of the types of this module"), "{code}");
+        assert!(!code.contains("Types for composing complex structures"), "the old doc is replaced: {code}");
     }
 
     #[test]

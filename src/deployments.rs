@@ -13,7 +13,7 @@ use crate::{
     validate,
 };
 
-/// The filters of [`Client::list_deployments`].
+/// The filters of [`Client::list_deployments`]: the `Q` of its [`Paginator`].
 #[derive(Debug, Clone, Default)]
 pub struct DeploymentQuery {
     status: Vec<DeploymentStatus>,
@@ -57,7 +57,7 @@ impl ListDeployments<'_> {
     }
 }
 
-/// The filters of [`Client::list_deployment_revisions`].
+/// The filters of [`Client::list_deployment_revisions`]: the `Q` of its [`Paginator`].
 #[derive(Debug, Clone)]
 pub struct RevisionQuery {
     deployment_id: String,

@@ -89,14 +89,60 @@
 //! service's rules, statuses and errors, and tools for tests: injected faults, scripted failures
 //! of one route, a log of the requests it received, and deployments forced into any status. Start
 //! one per test with `Emulator::start()` (or `Emulator::builder()` for a zero deploy delay, tokens
-//! and faults); it stops when dropped.
+//! and faults); it stops when dropped. A scripted fault names the operation it strikes by the
+//! operation id, as this crate's methods are named:
+//!
+//! ```
+//! use peak_press_apps::{Client, RetryConfig};
+//! use peak_press_apps_emulator::{Emulator, Fault, Operation};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let emulator = Emulator::start().await?;
+//! let client =
+//!     Client::builder().base_url(emulator.base_url()).token("any").retry(RetryConfig::disabled()).build()?;
+//! emulator.fail_next_operation(Operation::DescribeSpec, 1, Fault::InternalError);
+//! let error = client.describe_spec("any").await.unwrap_err();
+//! assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
+//! # Ok(()) }
+//! ```
 //!
 //! # Configuration
 //!
-//! [`Client::from_env`] reads the environment as the Python SDK does; [`Client::builder`] sets
-//! the token, the [`Stage`], an explicit base URL (for a local server or a proxy), timeouts, the
-//! user agent or a `reqwest::Client` of your own. The token is sent as the `Authorization`
-//! header and never appears in `Debug` output, errors or logs.
+//! [`Client::from_env`] reads the environment as the Python SDK does (the token from
+//! `PEAK_AUTH_TOKEN` or `API_KEY`, the stage from `PEAK__STAGE` or `STAGE`), and
+//! `PRESS_APPS_BASE_URL` as the `press-apps` CLI does: set it and the same program talks to the
+//! emulator or a proxy, with no change of code. [`Client::builder`] sets the token, the [`Stage`],
+//! an explicit base URL (which wins over the variable), timeouts, the user agent or a
+//! `reqwest::Client` of your own. A base URL that cannot be used is refused with
+//! [`Error::Config`], naming the variable or setter it came from. The token is sent as the
+//! `Authorization` header and never appears in `Debug` output, errors or logs.
+//!
+//! ```
+//! use peak_press_apps::Client;
+//!
+//! let vars = |name: &str| match name {
+//!     "PEAK_AUTH_TOKEN" => Some("any".to_owned()),
+//!     "PRESS_APPS_BASE_URL" => Some("http://127.0.0.1:8080".to_owned()),
+//!     _ => None,
+//! };
+//! let client = Client::builder().env_vars(vars)?.build()?;
+//! assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+//! # Ok::<(), peak_press_apps::Error>(())
+//! ```
+//!
+//! # Request types and their builders
+//!
+//! The bodies of requests and answers are the generated types of [`types`]. Each type with
+//! required fields has a builder in [`types::builder`], made by its `builder()` function
+//! ([`types::NewSpec::builder`] makes a [`types::builder::NewSpec`]); every operation takes the
+//! builder in place of the type. With the `schemars` feature every type implements
+//! `JsonSchema`, and `peak_press_apps::schemars` is the schemars crate they implement it for, so
+//! that `schema_for!` needs no dependency of your own:
+//!
+//! ```toml
+//! peak-press-apps = { version = "0.1", features = ["schemars"] }
+//! ```
 //!
 //! # Listings
 //!
@@ -125,14 +171,41 @@
 //! Every operation returns [`Result`]. [`Error`] has a variant per documented status
 //! (`BadRequest`, `Unauthorized`, `Forbidden`, `NotFound`, `Conflict`, `PayloadTooLarge`,
 //! `UnprocessableEntity`, `InternalServerError`), [`Error::Http`] for any other status, each with
-//! the service's answer as a [`ServiceError`] (status, message, request id, JSON body), and
-//! variants for transport failures, answers that break HTTP, timeouts, undecodable or oversized
-//! bodies, exhausted retries (with the attempt count and the last outcome), a `Retry-After`
-//! longer than the client may wait, and requests refused before sending because a value breaks a
-//! documented rule (an empty id, a version that is not semver). [`Error::kind`] sorts them into
-//! an [`ErrorKind`] (throttling, transient, server, client, wait), and `is_retryable()`,
-//! `is_not_found()`, `is_conflict()`, `is_auth()` and `is_timeout()` answer the usual questions.
+//! the service's answer as a [`ServiceError`] (status, message, request id, JSON body, the
+//! request it answered), and variants for network failures, answers that break HTTP, timeouts,
+//! undecodable or oversized bodies, exhausted retries, a `Retry-After` longer than the client may
+//! wait, and requests refused before sending because a value breaks a documented rule.
+//!
+//! Two questions decide what to do next, and one classification answers both (the table is in
+//! [`Error`]'s docs): [`Error::may_have_been_applied`] (did a failed write perhaps take
+//! effect?) and [`Error::is_retryable`] (is sending it again safe, and may it succeed?). With
+//! [`Error::kind`] they make one `match` for the common cases; all of them look through
+//! [`Error::RetriesExhausted`] to the last attempt:
+//!
+//! ```no_run
+//! use peak_press_apps::{Client, Error, ErrorKind, types::NewSpec};
+//!
+//! # async fn example(client: Client, spec: NewSpec) -> Result<(), Error> {
+//! match client.create_spec(spec).await {
+//!     Ok(created) => println!("created {}", created.id),
+//!     // A 500, a cut connection or a time limit after sending: the spec may exist now. Look
+//!     // for it by name before creating it again.
+//!     Err(error) if error.may_have_been_applied() => eprintln!("may have been created: {error}"),
+//!     Err(error) => match error.kind() {
+//!         ErrorKind::Throttled | ErrorKind::ServiceUnavailable => eprintln!("busy, later: {error}"),
+//!         ErrorKind::Network | ErrorKind::Timeout => eprintln!("unreachable: {error}"),
+//!         ErrorKind::ClientError if error.is_conflict() => eprintln!("the name is taken"),
+//!         ErrorKind::ClientError | ErrorKind::InvalidRequest => eprintln!("fix the request: {error}"),
+//!         ErrorKind::ServerError => eprintln!("the service failed: {error}"),
+//!         _ => return Err(error),
+//!     },
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! Messages built from a response never hold the client's token, even when the server echoes it.
+//! No type of the HTTP stack is part of the errors: a network failure is a [`TransportError`],
+//! which says whether a connection was opened and keeps the HTTP stack's error as its source.
 //!
 //! # Tracing
 //!
@@ -167,7 +240,7 @@ pub use client::{
 pub use config::{
     API_KEY_VARIABLE, BASE_URL_VARIABLE, FALLBACK_STAGE_VARIABLE, STAGE_VARIABLE, Stage, TOKEN_VARIABLE,
 };
-pub use deployments::{ListDeploymentRevisions, ListDeployments};
+pub use deployments::{DeploymentQuery, ListDeploymentRevisions, ListDeployments, RevisionQuery};
 pub use dry_run::UnsentRequest;
 pub use error::{Error, ErrorKind, RequestInfo, Result, ServiceError, TimeLimit, TransportError};
 /// The HTTP status type of [`ServiceError::status`] and [`Error::status`], re-exported so that
@@ -176,8 +249,29 @@ pub use http::StatusCode;
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus, UnknownValue};
 pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, ListQuery, MAX_PAGE_SIZE, Page, Paginator};
 pub use retry::RetryConfig;
-pub use specs::{CreateSpec, ListSpecReleases, ListSpecs};
+pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
 pub use waiter::{DEFAULT_FIRST_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_WAIT_TIMEOUT, DeploymentWaiter};
+
+/// The schemars crate whose `JsonSchema` the types implement with the `schemars` feature, so that
+/// `schema_for!` needs no dependency of the caller's own (and no guess of its version):
+///
+/// ```
+/// use peak_press_apps::{schemars::schema_for, types::NewSpec};
+///
+/// let schema = schema_for!(NewSpec);
+/// let required = &schema.schema.object.as_ref().unwrap().required;
+/// assert!(required.contains("metadata") && required.contains("release"));
+/// ```
+#[cfg(feature = "schemars")]
+pub use schemars;
+
+/// Path parameters are plain strings: no type of the generated code's own stands for an id.
+///
+/// ```compile_fail
+/// use peak_press_apps::types::DescribeSpecSpecId;
+/// ```
+#[cfg(doctest)]
+struct NoPathParameterTypes;
 
 /// The examples of README.md, compiled as doctests so that they stay true.
 #[cfg(doctest)]

@@ -14,7 +14,17 @@ use crate::{
     validate,
 };
 
-/// The filters of [`Client::list_specs`].
+/// The filters of [`Client::list_specs`]: the `Q` of its [`Paginator`], set through the
+/// paginator's methods. It can be named, so that a listing can be built in one place and passed
+/// around:
+///
+/// ```
+/// use peak_press_apps::{Client, Paginator, SpecQuery, SpecStatus};
+///
+/// fn available(client: &Client) -> Paginator<'_, SpecQuery> {
+///     client.list_specs().status(SpecStatus::Available).sort("name:asc")
+/// }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct SpecQuery {
     status: Vec<SpecStatus>,
@@ -92,7 +102,7 @@ impl ListSpecs<'_> {
     }
 }
 
-/// The filters of [`Client::list_spec_releases`].
+/// The filters of [`Client::list_spec_releases`]: the `Q` of its [`Paginator`].
 #[derive(Debug, Clone)]
 pub struct ReleaseQuery {
     spec_id: String,
