@@ -49,6 +49,10 @@ macro_rules! open_enum {
         }
 
         impl $name {
+            /// The values this version of the crate knows, as the service spells them.
+            #[cfg(test)]
+            const KNOWN: &[&str] = &[$($text),*];
+
             /// The value as the service spells it.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -258,5 +262,39 @@ impl From<String> for ParameterValue {
 impl<T: Into<serde_json::Value>> From<Vec<T>> for ParameterValue {
     fn from(values: Vec<T>) -> Self {
         Self::Array(values.into_iter().map(Into::into).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The document is the one source of the values: a value added to or removed from one of its
+    //! enumerations fails here until the list in this file follows.
+
+    use super::*;
+
+    fn documented(schema: &str) -> Vec<String> {
+        let document: serde_json::Value =
+            serde_json::from_str(include_str!("../openapi/press-apps.json")).expect("the document parses");
+        let values = document["components"]["schemas"][schema]["enum"].as_array();
+        let values = values.unwrap_or_else(|| panic!("the document has no enumeration {schema}"));
+        values.iter().map(|value| value.as_str().expect("a string value").to_owned()).collect()
+    }
+
+    #[test]
+    fn each_open_enum_knows_exactly_the_documents_values() {
+        let lists: [(&str, &[&str]); 4] = [
+            ("SpecStatus", SpecStatus::KNOWN),
+            ("SpecScope", SpecScope::KNOWN),
+            ("DeploymentStatus", DeploymentStatus::KNOWN),
+            ("RevisionStatus", RevisionStatus::KNOWN),
+        ];
+        for (schema, known) in lists {
+            assert_eq!(
+                known,
+                documented(schema),
+                "src/model.rs: the values of {schema} differ from the document's enumeration {schema}; \
+                 add or remove the variant (and its arm in src/waiter.rs, which the compiler will ask for)"
+            );
+        }
     }
 }

@@ -117,8 +117,15 @@ impl<'c> DeploymentWaiter<'c> {
                     | DeploymentStatus::RollbackComplete
                     | DeploymentStatus::RollbackFailed),
                 ) => Err(Error::DeploymentFailed { status, deployment: Box::new(deployment) }),
-                // Deploying, redeploying, rolling back, or a status this crate does not know yet.
-                _ => Ok(Step::Wait),
+                // Every known status has its arm, so that a status added to the document (and so to
+                // the model) does not compile until it is placed here.
+                Some(
+                    DeploymentStatus::Deploying
+                    | DeploymentStatus::Redeploying
+                    | DeploymentStatus::Rollback
+                    | DeploymentStatus::Unknown(_),
+                )
+                | None => Ok(Step::Wait),
             }
         })
         .await
@@ -135,6 +142,7 @@ impl<'c> DeploymentWaiter<'c> {
                 Some(status @ DeploymentStatus::DeleteFailed) => {
                     Err(Error::DeploymentFailed { status, deployment: Box::new(deployment) })
                 }
+                // Still there: deleting, or in any other status, known or not, until it is gone.
                 _ => Ok(Step::Wait),
             },
         })

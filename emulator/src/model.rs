@@ -473,3 +473,58 @@ pub struct RevisionOut {
     pub spec: SpecRef,
     pub parameters: AppParameters,
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! The document is the one source of the values: a value added to or removed from one of its
+    //! enumerations fails here until the emulator's list follows.
+
+    use super::*;
+
+    /// The values of the document's enumeration `schema`, or of its property `property`.
+    pub(crate) fn documented(schema: &str, property: Option<&str>) -> Vec<String> {
+        let document: Value = serde_json::from_str(crate::DOCUMENT).expect("the document parses");
+        let mut at = &document["components"]["schemas"][schema];
+        if let Some(property) = property {
+            at = &at["properties"][property];
+        }
+        let values =
+            at["enum"].as_array().unwrap_or_else(|| panic!("the document has no enumeration {schema}"));
+        values.iter().map(|value| value.as_str().expect("a string value").to_owned()).collect()
+    }
+
+    fn texts<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
+        all.iter().map(|value| as_str(*value).to_owned()).collect()
+    }
+
+    #[test]
+    fn each_wire_enum_has_exactly_the_documents_values() {
+        let lists = [
+            ("SpecStatus", "SpecStatus", None, texts(SpecStatus::ALL, SpecStatus::as_str)),
+            ("Scope", "SpecScope", None, texts(Scope::ALL, Scope::as_str)),
+            (
+                "DeploymentStatus",
+                "DeploymentStatus",
+                None,
+                texts(DeploymentStatus::ALL, DeploymentStatus::as_str),
+            ),
+            ("RevisionStatus", "RevisionStatus", None, texts(RevisionStatus::ALL, RevisionStatus::as_str)),
+            ("ParameterType", "ParameterType", None, texts(ParameterType::ALL, ParameterType::as_str)),
+            ("Operator", "ConditionRule", Some("operator"), texts(Operator::ALL, Operator::as_str)),
+            (
+                "ConditionType",
+                "ConditionGroup",
+                Some("conditionType"),
+                texts(ConditionType::ALL, ConditionType::as_str),
+            ),
+        ];
+        for (list, schema, property, values) in lists {
+            assert_eq!(
+                values,
+                documented(schema, property),
+                "emulator/src/model.rs: {list} differs from the document's {schema}{}",
+                property.map(|p| format!(".{p}")).unwrap_or_default()
+            );
+        }
+    }
+}

@@ -129,3 +129,41 @@ pub(super) fn sort_key(key: &str, fields: &[(&str, SortField)]) -> ApiResult<(So
     })?;
     Ok((field, descending))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::documented;
+
+    /// The bare keys of the document's sort enumeration `schema` (`name` of `name:asc`).
+    fn documented_fields(schema: &str) -> Vec<String> {
+        let mut fields: Vec<String> =
+            documented(schema, None).into_iter().filter(|key| !key.contains(':')).collect();
+        fields.sort();
+        fields
+    }
+
+    fn fields(list: &[(&str, SortField)]) -> Vec<String> {
+        let mut names: Vec<String> = list.iter().map(|(name, _)| (*name).to_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_sort_fields_are_the_documents() {
+        for schema in ["SpecSortKey", "DeploymentSortKey"] {
+            assert_eq!(
+                fields(ALL_FIELDS),
+                documented_fields(schema),
+                "emulator/src/routes/query.rs: ALL_FIELDS against {schema}"
+            );
+        }
+        for schema in ["ReleaseSortKey", "RevisionSortKey"] {
+            assert_eq!(
+                fields(HISTORY_FIELDS),
+                documented_fields(schema),
+                "emulator/src/routes/query.rs: HISTORY_FIELDS against {schema}"
+            );
+        }
+    }
+}

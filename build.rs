@@ -8,9 +8,15 @@
 //!   the facade needs.
 //!
 //! When progenitor rejects the document, [`culprit`] names the operation at fault.
+//!
+//! This file is the entry, where readers and tools look for a build script; its modules live in
+//! `build/`.
 
+#[path = "build/culprit.rs"]
 mod culprit;
+#[path = "build/document.rs"]
 mod document;
+#[path = "build/rewrite.rs"]
 mod rewrite;
 
 use std::{env, fs, panic, path::Path, str::FromStr};
