@@ -164,7 +164,7 @@ impl DerefMut for StoreGuard<'_> {
 
 impl Drop for StoreGuard<'_> {
     fn drop(&mut self) {
-        let dirty = std::mem::take(&mut self.store.dirty);
+        let dirty = self.store.take_changes();
         let Some(journal) = self.journal else { return };
         // A request that changed nothing still saw the changes before it.
         let seen =
@@ -202,7 +202,9 @@ impl Shared {
     }
 
     /// Puts `new` in the place of the locked `store`, on disk first when there is a file.
-    fn replace(&self, store: &mut Store, new: Store) -> Result<(), String> {
+    fn replace(&self, store: &mut Store, mut new: Store) -> Result<(), String> {
+        // Every row is written whole here, so what building `new` noted is on disk already.
+        new.take_changes();
         if let Some(journal) = &self.journal {
             journal.replace(records::all_rows(&new))?;
         }

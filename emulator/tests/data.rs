@@ -181,3 +181,195 @@ async fn a_write_the_file_refuses_is_answered_500_and_not_made() {
         specs["specs"].as_array().unwrap().iter().map(|s| s["metadata"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["kept", "refused"]);
 }
+
+/// One writer's steps on its own spec and deployment, each a write operation of the API (and the
+/// control route that fails a deployment, so that it can be redeployed).
+const STEPS: usize = 10;
+
+/// Takes step `step` (1 to [`STEPS`]) of iteration `n`; `ids` holds the spec's and the
+/// deployment's ids once created. `Some(())` when the write was answered with success.
+async fn step(
+    http: &reqwest::Client,
+    url: &str,
+    n: &str,
+    step: usize,
+    ids: &mut (String, String),
+) -> Option<()> {
+    let (spec, deployment) =
+        (format!("{url}/v1/apps/specs/{}", ids.0), format!("{url}/v1/apps/deployments/{}", ids.1));
+    let (method, target, body) = match step {
+        1 => {
+            let spec = json!({"version": 1, "kind": "app", "metadata": {"name": n, "summary": "s"},
+                "release": {"version": "1.0.0", "notes": "n"}, "config": []});
+            let body =
+                json!({"spec": spec.to_string(), "featured": "false", "scope": null, "parameters": "null"});
+            (reqwest::Method::POST, format!("{url}/v1/apps/specs/"), body)
+        }
+        2 => (reqwest::Method::PATCH, spec, json!({"metadata": {"title": "updated"}})),
+        3 => (
+            reqwest::Method::POST,
+            format!("{spec}/releases"),
+            json!({"release": {"version": "1.1.0", "notes": "n"}, "config": [], "parameters": null}),
+        ),
+        4 => {
+            let body = json!({"metadata": {"name": n, "summary": "s"}, "revision": {"notes": "n"}, "spec": {"id": ids.0}});
+            (reqwest::Method::POST, format!("{url}/v1/apps/deployments/"), body)
+        }
+        5 => (reqwest::Method::PATCH, deployment, json!({"title": "updated"})),
+        6 => (
+            reqwest::Method::POST,
+            format!("{deployment}/revisions"),
+            json!({"revision": {"notes": "second"}}),
+        ),
+        7 => (
+            reqwest::Method::POST,
+            format!("{url}/_emulator/deployments/{}/status", ids.1),
+            json!({"status": "failed"}),
+        ),
+        8 => (reqwest::Method::POST, format!("{deployment}/redeploy"), json!({})),
+        9 => (reqwest::Method::DELETE, deployment, json!({})),
+        _ => (reqwest::Method::DELETE, spec, json!({})),
+    };
+    let response = http.request(method, target).header("authorization", "t").json(&body).send().await.ok()?;
+    if !response.status().is_success() {
+        // Deleting a spec right after its deployment may find it still deleting: try again.
+        return (step == 10 && response.status() == reqwest::StatusCode::CONFLICT).then_some(()).and(None);
+    }
+    let answer: Value = response.json().await.ok()?;
+    match step {
+        1 => ids.0 = answer["id"].as_str()?.to_owned(),
+        4 => ids.1 = answer["id"].as_str()?.to_owned(),
+        _ => {}
+    }
+    Some(())
+}
+
+/// How far the steps got, as the restarted emulator shows them.
+async fn stage_seen(http: &reqwest::Client, url: &str, ids: &(String, String), acked: usize) -> usize {
+    let get = |path: String| async move {
+        let response = http.get(path).header("authorization", "t").send().await.unwrap();
+        (response.status(), response.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let (status, spec) = get(format!("{url}/v1/apps/specs/{}", ids.0)).await;
+    if status == reqwest::StatusCode::NOT_FOUND {
+        return if acked >= 1 { STEPS } else { 0 };
+    }
+    let deployment =
+        if ids.1.is_empty() { None } else { Some(get(format!("{url}/v1/apps/deployments/{}", ids.1)).await) };
+    match deployment {
+        Some((status, _)) if status == reqwest::StatusCode::NOT_FOUND => 9,
+        Some((_, deployment)) => {
+            let revision = &deployment["latestRevision"];
+            match () {
+                _ if deployment["metadata"]["status"] == "deleting" => 9,
+                _ if deployment["metadata"]["status"] != "failed"
+                    && revision["revision"] == 2
+                    && acked >= 7 =>
+                {
+                    8
+                }
+                _ if deployment["metadata"]["status"] == "failed" => 7,
+                _ if revision["revision"] == 2 => 6,
+                _ if deployment["metadata"]["title"] == "updated" => 5,
+                _ => 4,
+            }
+        }
+        None if spec["latestRelease"]["version"] == "1.1.0" => 3,
+        None if spec["metadata"]["title"] == "updated" => 2,
+        None => 1,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answered_write_of_every_operation_survives_a_kill() {
+    let (_dir, file) = data_file("kill-every");
+    let file = file.display().to_string();
+    let (mut child, url) = start(&file);
+    let http = reqwest::Client::new();
+    // For each writer and iteration: the ids, and how many steps were answered.
+    let progress = Arc::new(Mutex::new(Vec::<((String, String), usize)>::new()));
+    let writers: Vec<_> = (0..6)
+        .map(|writer| {
+            let (http, url, progress) = (http.clone(), url.clone(), progress.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let slot = {
+                        let mut progress = progress.lock().unwrap();
+                        progress.push(((String::new(), String::new()), 0));
+                        progress.len() - 1
+                    };
+                    let mut ids = (String::new(), String::new());
+                    for number in 1..=STEPS {
+                        let mut answered =
+                            step(&http, &url, &format!("w{writer}-{n}"), number, &mut ids).await;
+                        if answered.is_none() && number == STEPS {
+                            answered = step(&http, &url, &format!("w{writer}-{n}"), number, &mut ids).await;
+                        }
+                        if answered.is_none() {
+                            return;
+                        }
+                        progress.lock().unwrap()[slot] = (ids.clone(), number);
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(400 + fastrand_millis())).await;
+    Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    for writer in writers {
+        let _ = writer.await;
+    }
+    let progress = progress.lock().unwrap().clone();
+    let answered: usize = progress.iter().map(|(_, acked)| acked).sum();
+    assert!(answered > 30, "the writers wrote: {answered} answered writes");
+    assert!(progress.iter().any(|(_, acked)| *acked == STEPS), "some iteration went through every step");
+
+    let (mut child, url) = start(&file);
+    for ((ids, acked), index) in progress.iter().zip(0..) {
+        if ids.0.is_empty() {
+            continue;
+        }
+        let seen = stage_seen(&http, &url, ids, *acked).await;
+        assert!(
+            seen == *acked || seen == acked + 1,
+            "iteration {index}: {acked} writes were answered, the restarted emulator shows {seen}"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn an_answered_import_and_an_answered_reset_survive_a_kill() {
+    let source = Harness::start().await;
+    varied(&source).await;
+    let fixture = source.emulator.export_state();
+    let (_dir, file) = data_file("kill-import");
+    let file = file.display().to_string();
+    let http = reqwest::Client::new();
+
+    let (mut child, url) = start(&file);
+    let imported = http.put(format!("{url}/_emulator/state")).json(&fixture).send().await.unwrap();
+    assert!(imported.status().is_success(), "{}", imported.text().await.unwrap());
+    Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    let (mut child, url) = start(&file);
+    let state: Value = http.get(format!("{url}/_emulator/state")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(state["specs"], fixture["specs"], "the import was answered, so it is kept");
+    assert_eq!(
+        state["deployments"].as_array().map(Vec::len),
+        fixture["deployments"].as_array().map(Vec::len)
+    );
+
+    let reset = http.post(format!("{url}/_emulator/reset")).send().await.unwrap();
+    assert!(reset.status().is_success());
+    Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    let (mut child, url) = start(&file);
+    let state: Value = http.get(format!("{url}/_emulator/state")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(state["specs"], json!([]), "the reset was answered, so it is kept");
+    assert_eq!(state["deployments"], json!([]));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

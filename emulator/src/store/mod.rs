@@ -15,10 +15,7 @@
 //! order and pages, `output` how records become the service's answers, and `snapshot` the whole
 //! state as one document, out and in.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -39,6 +36,7 @@ mod disk;
 mod names;
 mod output;
 mod paging;
+mod records;
 mod rules;
 mod snapshot;
 
@@ -48,6 +46,7 @@ use names::Names;
 use output::{deployment_out, release_out, spec_out};
 pub use paging::{ListQuery, Page};
 use paging::{page_of, paginate};
+use records::Records;
 use rules::*;
 
 struct Release {
@@ -136,8 +135,8 @@ impl Deployment {
 pub struct Store {
     pub(crate) deploy_delay: Duration,
     last_stamp_ms: i64,
-    specs: HashMap<String, Spec>,
-    deployments: HashMap<String, Deployment>,
+    specs: Records<Spec>,
+    deployments: Records<Deployment>,
     spec_orders: Orders,
     deployment_orders: Orders,
     spec_names: Names,
@@ -145,8 +144,6 @@ pub struct Store {
     /// Every tenant that has created something, deleted or not: while there is only one, a
     /// listing sees every record without asking each.
     owners: std::collections::HashSet<String>,
-    /// What changed since it was last written to the database file, if there is one.
-    pub(crate) dirty: Vec<Dirty>,
 }
 
 impl Store {
@@ -154,14 +151,13 @@ impl Store {
         Self {
             deploy_delay,
             last_stamp_ms: 0,
-            specs: HashMap::new(),
-            deployments: HashMap::new(),
+            specs: Records::default(),
+            deployments: Records::default(),
             spec_orders: Orders::default(),
             deployment_orders: Orders::default(),
             spec_names: Names::default(),
             deployment_names: Names::default(),
             owners: Default::default(),
-            dirty: Vec::new(),
         }
     }
 
@@ -173,33 +169,35 @@ impl Store {
         at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
     }
 
+    /// What changed since the last call: every record inserted, changed or removed, since the
+    /// records note each change themselves.
+    pub(crate) fn take_changes(&mut self) -> Vec<Dirty> {
+        let specs = self.specs.take_changed().into_iter().map(Dirty::Spec);
+        specs.chain(self.deployments.take_changed().into_iter().map(Dirty::Deployment)).collect()
+    }
+
     /// Applies the lifecycle transitions that are due.
     pub fn settle(&mut self) {
         let now = Instant::now();
-        let mut gone = Vec::new();
-        for deployment in self.deployments.values_mut() {
-            match deployment.pending {
-                Some(Pending::Deployed(at)) if at <= now => {
-                    deployment.pending = None;
-                    let latest = deployment.revisions.len() - 1;
-                    for revision in &mut deployment.revisions[..latest] {
-                        if matches!(revision.status, RevisionStatus::Deployed | RevisionStatus::Deploying) {
-                            revision.status = RevisionStatus::Superseded;
-                        }
-                    }
-                    deployment.set_status(DeploymentStatus::Deployed);
-                    self.dirty.push(Dirty::Deployment(deployment.id.clone()));
+        let due = |at: &Instant| *at <= now;
+        for id in self.deployments.ids_where(|d| matches!(&d.pending, Some(Pending::Deployed(at)) if due(at)))
+        {
+            let Some(deployment) = self.deployments.get_mut(&id) else { continue };
+            deployment.pending = None;
+            let latest = deployment.revisions.len() - 1;
+            for revision in &mut deployment.revisions[..latest] {
+                if matches!(revision.status, RevisionStatus::Deployed | RevisionStatus::Deploying) {
+                    revision.status = RevisionStatus::Superseded;
                 }
-                Some(Pending::Gone(at)) if at <= now => gone.push(deployment.id.clone()),
-                _ => {}
             }
+            deployment.set_status(DeploymentStatus::Deployed);
         }
+        let gone = self.deployments.ids_where(|d| matches!(&d.pending, Some(Pending::Gone(at)) if due(at)));
         if !gone.is_empty() {
             for id in &gone {
                 if let Some(deployment) = self.deployments.remove(id) {
                     self.deployment_names.free(&deployment.tenant, &deployment.metadata.name);
                 }
-                self.dirty.push(Dirty::Deployment(id.clone()));
             }
             self.deployment_orders.remove(&gone);
         }
@@ -295,7 +293,6 @@ impl Store {
         self.specs.insert(id.clone(), record);
         self.owners.insert(tenant.to_owned());
         self.spec_orders.push(&id, |id| &self.specs[id].metadata);
-        self.dirty.push(Dirty::Spec(id.clone()));
         Ok(id)
     }
 
@@ -361,7 +358,6 @@ impl Store {
         let out = spec_out(spec);
         self.spec_names.rename(tenant, &old_name, &out.metadata.name, id);
         self.spec_orders.changed(id, |id| &self.specs[id].metadata);
-        self.dirty.push(Dirty::Spec(id.to_owned()));
         Ok(out)
     }
 
@@ -377,7 +373,6 @@ impl Store {
             self.spec_names.free(tenant, &spec.metadata.name);
         }
         self.spec_orders.remove(&[id.to_owned()]);
-        self.dirty.push(Dirty::Spec(id.to_owned()));
         Ok(())
     }
 
@@ -403,7 +398,6 @@ impl Store {
             config: release.config,
             parameters,
         });
-        self.dirty.push(Dirty::Spec(spec_id.to_owned()));
         Ok(version.to_string())
     }
 
@@ -472,7 +466,6 @@ impl Store {
         self.deployments.insert(id.clone(), deployment);
         self.owners.insert(tenant.to_owned());
         self.deployment_orders.push(&id, |id| &self.deployments[id].metadata);
-        self.dirty.push(Dirty::Deployment(id.clone()));
         Ok(id)
     }
 
@@ -521,7 +514,6 @@ impl Store {
         let out = deployment_out(deployment);
         self.deployment_names.rename(tenant, &old_name, &out.metadata.name, id);
         self.deployment_orders.changed(id, |id| &self.deployments[id].metadata);
-        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok(out)
     }
 
@@ -532,7 +524,6 @@ impl Store {
             deployment.set_status(DeploymentStatus::Deleting);
             deployment.pending = Some(Pending::Gone(Instant::now() + delay));
         }
-        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok(())
     }
 
@@ -551,7 +542,6 @@ impl Store {
         deployment.pending = Some(Pending::Deployed(Instant::now() + delay));
         let latest = deployment.latest();
         let answer = (deployment.id.clone(), latest.number, latest.id.clone());
-        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok(answer)
     }
 
@@ -592,7 +582,6 @@ impl Store {
         });
         deployment.set_status(DeploymentStatus::Deploying);
         deployment.pending = Some(Pending::Deployed(Instant::now() + delay));
-        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok((revision_id, number))
     }
 
@@ -623,7 +612,6 @@ impl Store {
             .ok_or_else(|| ApiError::not_found(format!("app deployment {id:?} does not exist")))?;
         deployment.pending = None;
         deployment.set_status(status);
-        self.dirty.push(Dirty::Deployment(id.to_owned()));
         Ok(())
     }
 }
