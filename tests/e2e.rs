@@ -166,15 +166,32 @@ async fn deploying_and_deleting_take_the_deploy_delay() {
     let spec_id = client.create_spec(spec("slow")).await.unwrap().id;
     let id = client.create_deployment(deployment("slow-dep", &spec_id)).await.unwrap().id;
     let status = |d: peak_press_apps::types::Deployment| d.metadata.status.unwrap();
+    let created = std::time::Instant::now();
     assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deploying);
-    tokio::time::sleep(delay + Duration::from_millis(100)).await;
-    assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deployed);
+    // Polled until it changes, with a deadline: the change comes no sooner than the delay.
+    let until = |expected: fn(&Result<peak_press_apps::types::Deployment, Error>) -> bool| {
+        let (client, id) = (client.clone(), id.clone());
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let described = client.describe_deployment(&id).await;
+                if expected(&described) {
+                    return;
+                }
+                assert!(std::time::Instant::now() < deadline, "still {described:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    until(|d| matches!(d, Ok(d) if d.metadata.status == Some(DeploymentStatus::Deployed))).await;
+    assert!(created.elapsed() >= delay, "deployed after {:?}, before the delay", created.elapsed());
     client.delete_deployment(&id).await.unwrap();
+    let deleted = std::time::Instant::now();
     assert_eq!(status(client.describe_deployment(&id).await.unwrap()), DeploymentStatus::Deleting);
     let error = client.delete_spec(&spec_id).await.unwrap_err();
     assert!(matches!(error, Error::Conflict(_)), "a deleting deployment still holds its spec");
-    tokio::time::sleep(delay + Duration::from_millis(100)).await;
-    assert!(matches!(client.describe_deployment(&id).await, Err(Error::NotFound(_))));
+    until(|d| matches!(d, Err(Error::NotFound(_)))).await;
+    assert!(deleted.elapsed() >= delay, "gone after {:?}, before the delay", deleted.elapsed());
 }
 
 #[tokio::test]

@@ -129,7 +129,14 @@ async fn listings_stay_exact_while_others_create_and_delete() {
             Duration::from_millis(1),
             stop.clone(),
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // The listing starts once the writers have written.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let written =
+            |emulator: &Emulator| emulator.requests().iter().rev().take(50).any(|r| r.method != "GET");
+        while !written(&emulator) {
+            assert!(std::time::Instant::now() < deadline, "{what}: the writers never wrote");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let mut listing = client.list_specs().concurrency(concurrency);
         if let Some(size) = page_size {
             listing = listing.page_size(size);

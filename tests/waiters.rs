@@ -65,7 +65,18 @@ async fn a_failed_deployment_ends_the_wait_with_the_deployment_as_last_seen() {
         let id = id.clone();
         async move { quick(client.wait_for_deployment(&id)).deployed().await }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Once the waiter has polled at least once, the deployment fails.
+    let polled = |emulator: &Emulator| {
+        emulator
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path.ends_with(&format!("/deployments/{id}")))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !polled(&emulator) {
+        assert!(std::time::Instant::now() < deadline, "the waiter never polled");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     emulator.set_deployment_status(&id, EmulatorDeploymentStatus::Failed).unwrap();
     match waiting.await.unwrap() {
         Err(Error::DeploymentFailed { status, deployment }) => {

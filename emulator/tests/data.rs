@@ -53,8 +53,16 @@ async fn a_deployment_that_was_deploying_settles_as_it_would_have() {
     let second = Harness::with(Emulator::builder().deploy_delay(delay).data(&file)).await;
     let path = format!("/v1/apps/deployments/{deployment}");
     assert_eq!(second.call(reqwest::Method::GET, &path, None).await.1["metadata"]["status"], "deploying");
-    tokio::time::sleep(delay).await;
-    assert_eq!(second.call(reqwest::Method::GET, &path, None).await.1["metadata"]["status"], "deployed");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, deployment) = second.call(reqwest::Method::GET, &path, None).await;
+        if deployment["metadata"]["status"] == "deployed" {
+            break;
+        }
+        assert_eq!(deployment["metadata"]["status"], "deploying", "it only settles");
+        assert!(std::time::Instant::now() < deadline, "never settled: {deployment}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -103,8 +111,10 @@ async fn no_answered_write_is_lost_when_the_process_is_killed_mid_burst() {
             })
         })
         .collect();
-    // Killed in the middle of the burst, at a moment that varies from run to run.
-    tokio::time::sleep(Duration::from_millis(300 + fastrand_millis())).await;
+    // Killed in the middle of the burst, after a number of answered writes that varies from run
+    // to run.
+    let target = 40 + fastrand_count();
+    wait_for(|| acknowledged.lock().unwrap().len() >= target, "the writers' answered writes").await;
     Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
     child.wait().unwrap();
     for writer in writers {
@@ -131,11 +141,20 @@ async fn no_answered_write_is_lost_when_the_process_is_killed_mid_burst() {
     child.wait().unwrap();
 }
 
-/// Up to 200 ms, from the clock: the kill lands at another point of the burst each run.
-fn fastrand_millis() -> u64 {
+/// Up to 100, from the clock: the kill lands at another point of the burst each run.
+fn fastrand_count() -> usize {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_millis()) % 200)
+        .map_or(0, |d| d.subsec_micros() as usize % 100)
+}
+
+/// Waits until `done`, polling, for at most 30 seconds.
+async fn wait_for(done: impl Fn() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "waited 30 s for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test]
@@ -158,7 +177,9 @@ async fn a_write_the_file_refuses_is_answered_500_and_not_made() {
     // A listing while the create waits for the file: it would show the spec, so it waits too,
     // and shares its fate.
     let listing = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Once the create is in memory (the library's export does not wait for the file).
+        let in_memory = || harness.emulator.export_state()["specs"].to_string().contains("\"refused\"");
+        wait_for(in_memory, "the create to reach memory").await;
         harness.call(reqwest::Method::GET, "/v1/apps/specs/", None).await
     };
     let ((status, answer), (listed, page)) = tokio::join!(create, listing);
@@ -314,7 +335,9 @@ async fn every_answered_write_of_every_operation_survives_a_kill() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(400 + fastrand_millis())).await;
+    let target = 60 + fastrand_count();
+    let answered = || progress.lock().unwrap().iter().map(|(_, acked)| acked).sum::<usize>() >= target;
+    wait_for(answered, "the writers' answered writes").await;
     Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
     child.wait().unwrap();
     for writer in writers {
