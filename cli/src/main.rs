@@ -3,6 +3,7 @@
 //! stdout; one line on stderr and an exit code by kind when something fails (the table is in
 //! `failure.rs`).
 
+mod app;
 mod args;
 mod commands;
 mod failure;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = app::Cli::parse();
     log_to_stderr(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
             return ExitCode::from(failure::code::OTHER);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(app::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             failure.report();

@@ -29,8 +29,8 @@ use std::{
 use tokio::sync::watch;
 
 use crate::{
-    state::lock,
     store::{Disk, Row, Store},
+    sync::lock,
 };
 
 enum Job {

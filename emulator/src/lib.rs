@@ -122,6 +122,7 @@ mod orders;
 mod routes;
 mod state;
 mod store;
+mod sync;
 
 use std::{
     collections::VecDeque,
@@ -397,7 +398,7 @@ impl Emulator {
 
     /// Switches fault injection on (with new draws from the seed) or off, while it runs.
     pub fn set_faults(&self, faults: Option<Faults>) {
-        *state::lock(&self.state.faults) = faults.map(faults::Injector::new);
+        *sync::lock(&self.state.faults) = faults.map(faults::Injector::new);
     }
 
     /// Answers the next `times` requests of one route (`method` and exact `path`, such as
@@ -439,7 +440,7 @@ impl Emulator {
 
     fn script(&self, target: state::Target, times: usize, fault: Fault) {
         if times > 0 {
-            state::lock(&self.state.scripted).push(state::Scripted { target, remaining: times, fault });
+            sync::lock(&self.state.scripted).push(state::Scripted { target, remaining: times, fault });
         }
     }
 
@@ -453,12 +454,12 @@ impl Emulator {
     /// # }
     /// ```
     pub fn requests(&self) -> Vec<ReceivedRequest> {
-        state::lock(&self.state.requests).iter().cloned().collect()
+        sync::lock(&self.state.requests).iter().cloned().collect()
     }
 
     /// Empties the request log.
     pub fn clear_requests(&self) {
-        state::lock(&self.state.requests).clear();
+        sync::lock(&self.state.requests).clear();
     }
 
     /// Sets a deployment's status (and the matching status of its latest revision) at once, as

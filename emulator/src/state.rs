@@ -14,6 +14,7 @@ use crate::{
     journal::{self, Journal},
     operations::Operation,
     store::{self as records, Store},
+    sync::lock,
 };
 
 /// What one listed token may do, and as which tenant.
@@ -133,12 +134,6 @@ impl Target {
             Self::Operation(operation) => operation.serves(method, path),
         }
     }
-}
-
-/// Locks a mutex even if a handler panicked while holding it: the state is still as it was
-/// between two statements, and serving on beats refusing every later request.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The store, locked; what a request changed in it goes to the journal, if there is a database

@@ -6,7 +6,29 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::plan::FieldChange;
+/// A field that would change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// Where, such as `metadata.title` or `appParameters.run.replicas`.
+    pub path: String,
+    /// The value now; null when there is none.
+    pub old: Value,
+    /// The value the files give.
+    pub new: Value,
+    /// A masked value: neither is shown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+}
+
+impl FieldChange {
+    pub(crate) fn new(path: &str, old: Value, new: Value) -> Self {
+        Self { path: path.to_owned(), old, new, hidden: false }
+    }
+
+    pub(crate) fn hidden(path: &str) -> Self {
+        Self { path: path.to_owned(), old: Value::Null, new: Value::Null, hidden: true }
+    }
+}
 
 /// `value` as JSON; a type that does not serialize (none of the API's) reads as null.
 pub fn json(value: &impl Serialize) -> Value {

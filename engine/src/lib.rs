@@ -77,10 +77,11 @@ mod plan;
 use std::time::Duration;
 
 pub use apply::{ApplyReport, Done, Event, Failed, apply};
+pub use compare::FieldChange;
 pub use desired::{
     DeploymentBody, DesiredDeployment, DesiredSpec, DesiredState, RevisionNotes, SpecSelector,
 };
-pub use plan::{Action, Change, FieldChange, Kind, PLAN_FORMAT_VERSION, Plan, Summary, plan, to_json};
+pub use plan::{Action, Change, Kind, PLAN_FORMAT_VERSION, Plan, Summary, plan, to_json};
 
 /// How many resources are read or written at once.
 const CONCURRENCY: usize = 8;

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::{
     CONCURRENCY, Error, Options,
-    compare::{contained, differences, digest, json},
+    compare::{FieldChange, contained, differences, digest, json},
     desired::{DesiredDeployment, DesiredSpec, DesiredState},
     marks,
 };
@@ -87,30 +87,6 @@ pub enum Action {
     Redeploy,
     /// Deleted (with `prune`, when owned and no longer in the files).
     Delete,
-}
-
-/// A field that would change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FieldChange {
-    /// Where, such as `metadata.title` or `appParameters.run.replicas`.
-    pub path: String,
-    /// The value now; null when there is none.
-    pub old: Value,
-    /// The value the files give.
-    pub new: Value,
-    /// A masked value: neither is shown.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub hidden: bool,
-}
-
-impl FieldChange {
-    pub(crate) fn new(path: &str, old: Value, new: Value) -> Self {
-        Self { path: path.to_owned(), old, new, hidden: false }
-    }
-
-    fn hidden(path: &str) -> Self {
-        Self { path: path.to_owned(), old: Value::Null, new: Value::Null, hidden: true }
-    }
 }
 
 /// The requests behind a change, filled in by the plan and sent by apply.

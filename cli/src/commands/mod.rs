@@ -16,9 +16,8 @@ use peak_press_apps::{
 use serde_json::{Map, Value, json};
 
 use crate::{
-    args::{Cli, Command, Listing, Output, Wait},
+    args::{Listing, Wait},
     failure::Failure,
-    jq::Jq,
     output::{Columns, Printer, Progress},
 };
 
@@ -32,6 +31,12 @@ pub struct LazyClient {
 }
 
 impl LazyClient {
+    /// A client for `base_url` (`--base-url`), which sends nothing with `dry_run`; built on first
+    /// use.
+    pub fn new(base_url: Option<String>, dry_run: bool) -> Self {
+        Self { base_url, dry_run, client: OnceCell::new(), reader: OnceCell::new() }
+    }
+
     /// The client the command's flags ask for: with `--dry-run`, one that sends nothing.
     pub fn get(&self) -> Result<&Client, Failure> {
         Self::once(&self.client, || self.build(self.dry_run))
@@ -80,67 +85,6 @@ impl LazyClient {
             builder = builder.dry_run();
         }
         Ok(builder.build()?)
-    }
-}
-
-pub async fn run(cli: Cli) -> Result<(), Failure> {
-    let jq = cli.jq.as_deref().map(Jq::new).transpose()?;
-    if jq.is_some() && cli.output.is_some_and(|output| output != Output::Json) {
-        return Err(Failure::usage("--jq filters JSON: leave out -o/--output"));
-    }
-    let mut printer = Printer::new(cli.output, jq);
-    let client = LazyClient {
-        base_url: cli.base_url,
-        dry_run: cli.dry_run,
-        client: OnceCell::new(),
-        reader: OnceCell::new(),
-    };
-    let outcome = match cli.command {
-        Command::Specs(command) => specs::run(command, &client, &mut printer).await,
-        Command::Deployments(command) => deployments::run(command, &client, &mut printer).await,
-        Command::Plan(args) => declarative::plan_command(args, &client, &mut printer).await,
-        Command::Apply(args) => declarative::apply_command(args, &client, &mut printer).await,
-        Command::Schema { group, command } => {
-            schema_of(&group, command.as_deref().unwrap_or_default(), &client, &mut printer).await
-        }
-        Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "press-apps", &mut std::io::stdout());
-            Ok(())
-        }
-    };
-    match outcome {
-        // A dry run ends with the request it stopped: that is the command's output.
-        Err(mut failure) => match failure.take_unsent() {
-            Some(request) => {
-                printer.value(&shown(&request))?;
-                printer.flush()
-            }
-            None => Err(failure),
-        },
-        Ok(()) => printer.flush(),
-    }
-}
-
-/// `press-apps schema GROUP COMMAND`: that command's own `--schema`, so that which file a command
-/// takes is said once, by the command; `schema apply` for the files of plan and apply.
-async fn schema_of(
-    group: &str,
-    command: &str,
-    client: &LazyClient,
-    printer: &mut Printer,
-) -> Result<(), Failure> {
-    if matches!(group, "apply" | "plan") {
-        return printer.value(&declarative::set_file_schema());
-    }
-    let parsed =
-        <Cli as clap::Parser>::try_parse_from(["press-apps", group, command, "--schema"]).map_err(|_| {
-            Failure::usage(format!("`{group} {command}` takes no input file, so it has no schema"))
-        })?;
-    match parsed.command {
-        Command::Specs(command) => specs::run(command, client, printer).await,
-        Command::Deployments(command) => deployments::run(command, client, printer).await,
-        _ => Err(Failure::usage(format!("`{group} {command}` takes no input file, so it has no schema"))),
     }
 }
 

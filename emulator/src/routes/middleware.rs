@@ -16,7 +16,8 @@ use serde_json::json;
 use crate::{
     error::ApiError,
     faults::{self, Injector},
-    state::{AppState, ReceivedRequest, lock},
+    state::{AppState, ReceivedRequest},
+    sync::lock,
 };
 
 /// Notes each request on `/v1` in the request log, body included, before anything else sees it.
