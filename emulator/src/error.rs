@@ -1,5 +1,5 @@
-//! Errors as the service reports them: a status and a JSON body whose `detail` says what was
-//! wrong.
+//! Errors as the service reports them (a status and a JSON body whose `detail` says what was
+//! wrong), and the errors of the emulator's own Rust API.
 
 use axum::{
     Json,
@@ -68,3 +68,40 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Why the emulator refused a change asked through its Rust API (or its control routes); in
+/// every case nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The document is not a state document this emulator reads (malformed, another format or
+    /// version), or its records break the service's rules; every reason, joined.
+    InvalidState(String),
+    /// The database file (see [`EmulatorBuilder::data`](crate::EmulatorBuilder::data)) refused the
+    /// change.
+    Storage(String),
+    /// No deployment has this id.
+    NoSuchDeployment(String),
+}
+
+impl std::fmt::Display for EmulatorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidState(why) => write!(f, "the state document is refused: {why}"),
+            Self::Storage(why) => write!(f, "the database file refused the change: {why}"),
+            Self::NoSuchDeployment(id) => write!(f, "app deployment {id:?} does not exist"),
+        }
+    }
+}
+
+impl std::error::Error for EmulatorError {}
+
+impl From<EmulatorError> for ApiError {
+    fn from(error: EmulatorError) -> Self {
+        match &error {
+            EmulatorError::InvalidState(_) => ApiError::bad_request(error.to_string()),
+            EmulatorError::Storage(_) => ApiError::internal(error.to_string()),
+            EmulatorError::NoSuchDeployment(_) => ApiError::not_found(error.to_string()),
+        }
+    }
+}

@@ -135,6 +135,7 @@ use std::{
 use axum::serve::ListenerExt;
 use tokio::{sync::oneshot, task::JoinHandle};
 
+pub use error::EmulatorError;
 pub use faults::{Fault, Faults};
 /// The statuses the emulator can force a deployment into ([`Emulator::set_deployment_status`]):
 /// named apart from the client's `DeploymentStatus`, so that a test imports both crates without
@@ -314,9 +315,9 @@ impl EmulatorBuilder {
             requests: Mutex::new(VecDeque::new()),
         });
         if let Some(fixture) = &self.state {
-            state.import(fixture.to_string().as_bytes()).map_err(|why| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("the imported state is refused: {why}"))
-            })?;
+            state
+                .import(fixture.to_string().as_bytes())
+                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
         }
         let app = routes::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -384,15 +385,15 @@ impl Emulator {
     /// Replaces the whole state with `state`, a document that [`export_state`](Self::export_state)
     /// wrote (or a fixture written the same way). A document that is malformed, of another
     /// version, or inconsistent (a deployment of a spec it does not hold, releases out of order,
-    /// a name twice) is refused whole with every reason, and nothing changes. The control route
-    /// `PUT /_emulator/state` does the same.
-    pub fn import_state(&self, state: &serde_json::Value) -> Result<(), String> {
+    /// a name twice) is refused whole with [`EmulatorError::InvalidState`] and every reason, and
+    /// nothing changes. The control route `PUT /_emulator/state` does the same.
+    pub fn import_state(&self, state: &serde_json::Value) -> Result<(), EmulatorError> {
         self.state.import(state.to_string().as_bytes())
     }
 
     /// Forgets every spec and deployment, as `POST /_emulator/reset` does; fails only when the
-    /// database file (see [`EmulatorBuilder::data`]) cannot be written.
-    pub fn reset(&self) -> Result<(), String> {
+    /// database file (see [`EmulatorBuilder::data`]) cannot be written: [`EmulatorError::Storage`].
+    pub fn reset(&self) -> Result<(), EmulatorError> {
         self.state.reset()
     }
 
@@ -464,13 +465,16 @@ impl Emulator {
 
     /// Sets a deployment's status (and the matching status of its latest revision) at once, as
     /// the platform would: to test a client's handling of `failed`, `warning` or `deleting`.
-    /// Fails with the service's 404 message when there is no such deployment.
+    /// Fails with [`EmulatorError::NoSuchDeployment`] when there is no such deployment.
     pub fn set_deployment_status(
         &self,
         deployment_id: &str,
         status: EmulatorDeploymentStatus,
-    ) -> Result<(), String> {
-        self.state.store().set_status(deployment_id, status).map_err(|error| error.detail)
+    ) -> Result<(), EmulatorError> {
+        self.state
+            .store()
+            .set_status(deployment_id, status)
+            .map_err(|_| EmulatorError::NoSuchDeployment(deployment_id.to_owned()))
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits until it has

@@ -3,7 +3,7 @@
 use std::{net::IpAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Parser;
-use peak_press_apps_emulator::{DEFAULT_BODY_LIMIT, DEFAULT_TENANT, Emulator, Fault, Faults};
+use peak_press_apps_emulator::{DEFAULT_BODY_LIMIT, DEFAULT_TENANT, Emulator, EmulatorError, Fault, Faults};
 
 /// A local emulator of Peak's Press Apps API. Point any client at the printed URL; with no
 /// --token flags, any non-empty token is accepted.
@@ -116,8 +116,9 @@ async fn main() -> ExitCode {
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
         Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+            let imported = error.get_ref().and_then(|inner| inner.downcast_ref::<EmulatorError>());
             match &flags.import {
-                Some(file) if error.to_string().starts_with("the imported state") => {
+                Some(file) if matches!(imported, Some(EmulatorError::InvalidState(_))) => {
                     eprintln!("press-apps-emulator: cannot import {}: {error}", file.display())
                 }
                 _ => eprintln!("press-apps-emulator: {error}"),

@@ -10,6 +10,7 @@ use std::{
 use serde_json::Value;
 
 use crate::{
+    error::EmulatorError,
     faults::{Fault, FaultSlot},
     journal::{self, Journal},
     operations::Operation,
@@ -182,26 +183,27 @@ impl Shared {
     }
 
     /// Replaces the whole state with the document in `body`, or changes nothing and says why.
-    pub fn import(&self, body: &[u8]) -> Result<(), String> {
-        let snapshot = serde_json::from_slice(body).map_err(|e| format!("not a state document: {e}"))?;
+    pub fn import(&self, body: &[u8]) -> Result<(), EmulatorError> {
+        let snapshot = serde_json::from_slice(body)
+            .map_err(|e| EmulatorError::InvalidState(format!("not a state document: {e}")))?;
         let mut store = lock(&self.store);
-        let imported = Store::import(snapshot, store.deploy_delay)?;
+        let imported = Store::import(snapshot, store.deploy_delay).map_err(EmulatorError::InvalidState)?;
         self.replace(&mut store, imported)
     }
 
     /// Forgets every spec and deployment.
-    pub fn reset(&self) -> Result<(), String> {
+    pub fn reset(&self) -> Result<(), EmulatorError> {
         let mut store = lock(&self.store);
         let empty = Store::new(store.deploy_delay);
         self.replace(&mut store, empty)
     }
 
     /// Puts `new` in the place of the locked `store`, on disk first when there is a file.
-    fn replace(&self, store: &mut Store, mut new: Store) -> Result<(), String> {
+    fn replace(&self, store: &mut Store, mut new: Store) -> Result<(), EmulatorError> {
         // Every row is written whole here, so what building `new` noted is on disk already.
         new.take_changes();
         if let Some(journal) = &self.journal {
-            journal.replace(records::all_rows(&new))?;
+            journal.replace(records::all_rows(&new)).map_err(EmulatorError::Storage)?;
         }
         *store = new;
         Ok(())

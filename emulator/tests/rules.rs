@@ -378,3 +378,29 @@ async fn a_name_is_taken_while_its_record_has_it_and_free_once_renamed_or_gone()
     assert_eq!(h.call(Method::DELETE, &format!("/v1/apps/deployments/{prod}"), None).await.0, StatusCode::OK);
     h.create_deployment("prod", &second, json!({})).await;
 }
+
+#[tokio::test]
+async fn a_control_route_that_refuses_a_body_names_its_own_limit() {
+    use std::io::{Read, Write};
+    let h = Harness::with(peak_press_apps_emulator::Emulator::builder().body_limit(1000)).await;
+    // A state document declared larger than the control routes' limit of 1 GiB: refused on its
+    // declared length, before a byte of it is read.
+    let addr = h.emulator.addr();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut socket = std::net::TcpStream::connect(addr).unwrap();
+        let head = "PUT /_emulator/state HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+                    content-length: 2147483648\r\nconnection: close\r\n\r\n";
+        socket.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        socket.read_to_end(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("control routes' limit of 1073741824 bytes"),
+        "names its limit, not the API's: {answer}"
+    );
+    assert!(!answer.contains("limit of 1000 bytes"), "{answer}");
+}

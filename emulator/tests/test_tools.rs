@@ -74,7 +74,8 @@ async fn a_status_set_from_rust_shows_on_the_deployment_and_a_valid_one_on_its_r
     }
     let missing =
         harness.emulator.set_deployment_status("nope", EmulatorDeploymentStatus::Failed).unwrap_err();
-    assert!(missing.contains("nope"), "{missing}");
+    assert_eq!(missing, peak_press_apps_emulator::EmulatorError::NoSuchDeployment("nope".into()));
+    assert!(missing.to_string().contains("\"nope\" does not exist"), "{missing}");
 }
 
 #[tokio::test]

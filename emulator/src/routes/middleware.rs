@@ -72,9 +72,14 @@ pub(super) async fn limit_body(State(state): State<AppState>, request: Request, 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     // A state document is as large as the state: the limit is the API's, not the control routes'.
-    let limit = if request.uri().path().starts_with("/_emulator/") { STATE_LIMIT } else { state.body_limit };
+    let control = request.uri().path().starts_with("/_emulator/");
+    let limit = if control { STATE_LIMIT } else { state.body_limit };
     if declared.is_some_and(|length| length > limit as u64) {
-        return too_large(state.body_limit).into_response();
+        if control {
+            let why = format!("the request body is larger than the control routes' limit of {limit} bytes");
+            return ApiError::too_large(why).into_response();
+        }
+        return too_large(limit).into_response();
     }
     next.run(request).await
 }

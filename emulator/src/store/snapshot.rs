@@ -294,168 +294,210 @@ impl Store {
                 snapshot.format, snapshot.version
             ));
         }
-        let mut problems = Vec::new();
-        let mut store = Store::new(deploy_delay);
-        let mut ids = HashSet::new();
-        let mut last_ms = 0;
-        let mut versions_of: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut import = Import::new(deploy_delay);
         // Oldest first, whatever the document's order: the default order is creation order.
         let (mut specs, mut deployments) = (snapshot.specs, snapshot.deployments);
         specs.sort_by(|a, b| (&a.metadata.created_at, &a.id).cmp(&(&b.metadata.created_at, &b.id)));
         deployments.sort_by(|a, b| (&a.metadata.created_at, &a.id).cmp(&(&b.metadata.created_at, &b.id)));
         for record in specs {
-            let what = format!("spec {:?}", record.id);
-            if !ids.insert(record.id.clone()) {
-                problems.push(format!("{what}: the id is used twice"));
-            }
-            if !store.spec_names.take(&record.tenant, &record.metadata.name, &record.id) {
-                problems
-                    .push(format!("{what}: another spec of its tenant is named {:?}", record.metadata.name));
-            }
-            if !record.tenants.is_empty() && record.scope != Scope::Shared {
-                problems.push(format!("{what}: tenants are only kept with the shared scope"));
-            }
-            for at in [&record.metadata.created_at, &record.metadata.updated_at] {
-                last_ms = last_ms.max(millis(&what, at).unwrap_or_else(|why| {
-                    problems.push(why);
-                    0
-                }));
-            }
-            if record.releases.is_empty() {
-                problems.push(format!("{what}: a spec has at least one release"));
-            }
-            let mut releases: Vec<Release> = Vec::new();
-            for release in record.releases {
-                let version = match semver::Version::parse(&release.version) {
-                    Ok(version) => version,
-                    Err(_) => {
-                        problems
-                            .push(format!("{what}: release {:?} is not a semantic version", release.version));
-                        continue;
-                    }
-                };
-                if releases.last().is_some_and(|last| last.version >= version) {
-                    problems.push(format!("{what}: release {version} is not greater than the one before it"));
-                }
-                match millis(&what, &release.created_at) {
-                    Ok(ms) => last_ms = last_ms.max(ms),
-                    Err(why) => problems.push(why),
-                }
-                versions_of.entry(record.id.clone()).or_default().insert(version.to_string());
-                releases.push(Release {
-                    id: release.id,
-                    version,
-                    notes: release.notes,
-                    created_at: release.created_at,
-                    created_by: release.created_by,
-                    config: release.config,
-                    parameters: release.parameters,
-                });
-            }
-            store.owners.insert(record.tenant.clone());
-            let spec = Spec {
-                id: record.id.clone(),
-                tenant: record.tenant,
-                featured: record.featured,
-                scope: record.scope,
-                tenants: record.tenants,
-                metadata: metadata_in(record.metadata, record.status.as_str()),
-                status: record.status,
-                releases,
-            };
-            store.specs.insert(record.id.clone(), spec);
-            store.spec_orders.push(&record.id, |id| &store.specs[id].metadata);
+            import.spec(record);
         }
         let now = Instant::now();
         for record in deployments {
-            let what = format!("deployment {:?}", record.id);
-            if !ids.insert(record.id.clone()) {
-                problems.push(format!("{what}: the id is used twice"));
-            }
-            if !store.deployment_names.take(&record.tenant, &record.metadata.name, &record.id) {
-                problems.push(format!(
-                    "{what}: another deployment of its tenant is named {:?}",
-                    record.metadata.name
-                ));
-            }
-            let Some(versions) = versions_of.get(&record.spec_id) else {
-                problems.push(format!("{what}: its spec {:?} is not in the document", record.spec_id));
+            import.deployment(record, now);
+        }
+        import.finish()
+    }
+}
+
+/// A store being built from a state document, with every problem found on the way.
+struct Import {
+    store: Store,
+    problems: Vec<String>,
+    /// Every id seen, of specs and deployments alike.
+    ids: HashSet<String>,
+    /// The latest time in the document: new records are stamped after it.
+    last_ms: i64,
+    /// The release versions of each spec imported, for the revisions that name them.
+    versions_of: HashMap<String, HashSet<String>>,
+}
+
+impl Import {
+    fn new(deploy_delay: Duration) -> Self {
+        Self {
+            store: Store::new(deploy_delay),
+            problems: Vec::new(),
+            ids: HashSet::new(),
+            last_ms: 0,
+            versions_of: HashMap::new(),
+        }
+    }
+
+    /// Notes the time `at` of `what`, or why it is not a time.
+    fn time(&mut self, what: &str, at: &str) {
+        match millis(what, at) {
+            Ok(ms) => self.last_ms = self.last_ms.max(ms),
+            Err(why) => self.problems.push(why),
+        }
+    }
+
+    /// Checks what a spec and a deployment (`kind`) share: an id of its own, a name that was
+    /// free in its tenant (`taken`), and its times.
+    fn identity(&mut self, kind: &str, id: &str, taken: bool, name: &str, metadata: &MetadataRecord) {
+        let what = format!("{kind} {id:?}");
+        if !self.ids.insert(id.to_owned()) {
+            self.problems.push(format!("{what}: the id is used twice"));
+        }
+        if !taken {
+            self.problems.push(format!("{what}: another {kind} of its tenant is named {name:?}"));
+        }
+        self.time(&what, &metadata.created_at);
+        self.time(&what, &metadata.updated_at);
+    }
+
+    fn spec(&mut self, record: SpecRecord) {
+        let what = format!("spec {:?}", record.id);
+        let taken = self.store.spec_names.take(&record.tenant, &record.metadata.name, &record.id);
+        self.identity("spec", &record.id, taken, &record.metadata.name, &record.metadata);
+        if !record.tenants.is_empty() && record.scope != Scope::Shared {
+            self.problems.push(format!("{what}: tenants are only kept with the shared scope"));
+        }
+        let releases = self.releases(&what, &record.id, record.releases);
+        self.store.owners.insert(record.tenant.clone());
+        let spec = Spec {
+            id: record.id.clone(),
+            tenant: record.tenant,
+            featured: record.featured,
+            scope: record.scope,
+            tenants: record.tenants,
+            metadata: metadata_in(record.metadata, record.status.as_str()),
+            status: record.status,
+            releases,
+        };
+        let store = &mut self.store;
+        store.specs.insert(record.id.clone(), spec);
+        store.spec_orders.push(&record.id, |id| &store.specs[id].metadata);
+    }
+
+    /// A spec's releases, in increasing versions, each a semantic version.
+    fn releases(&mut self, what: &str, spec_id: &str, records: Vec<ReleaseRecord>) -> Vec<Release> {
+        if records.is_empty() {
+            self.problems.push(format!("{what}: a spec has at least one release"));
+        }
+        let mut releases: Vec<Release> = Vec::new();
+        for release in records {
+            let Ok(version) = semver::Version::parse(&release.version) else {
+                self.problems
+                    .push(format!("{what}: release {:?} is not a semantic version", release.version));
                 continue;
             };
-            for at in [&record.metadata.created_at, &record.metadata.updated_at] {
-                last_ms = last_ms.max(millis(&what, at).unwrap_or_else(|why| {
-                    problems.push(why);
-                    0
-                }));
+            if releases.last().is_some_and(|last| last.version >= version) {
+                self.problems
+                    .push(format!("{what}: release {version} is not greater than the one before it"));
             }
-            if record.revisions.is_empty() {
-                problems.push(format!("{what}: a deployment has at least one revision"));
-            }
-            let mut revisions = Vec::new();
-            for (index, revision) in record.revisions.into_iter().enumerate() {
-                if revision.number != index as u64 + 1 {
-                    problems.push(format!(
-                        "{what}: revision {} stands where {} belongs",
-                        revision.number,
-                        index + 1
-                    ));
-                }
-                if !versions.contains(&revision.release_version) {
-                    problems.push(format!(
-                        "{what}: revision {} deploys release {}, which its spec does not have",
-                        revision.number, revision.release_version
-                    ));
-                }
-                match millis(&what, &revision.created_at) {
-                    Ok(ms) => last_ms = last_ms.max(ms),
-                    Err(why) => problems.push(why),
-                }
-                revisions.push(Revision {
-                    id: revision.id,
-                    number: revision.number,
-                    status: revision.status,
-                    notes: revision.notes,
-                    created_at: revision.created_at,
-                    created_by: revision.created_by,
-                    release_version: revision.release_version,
-                    parameters: revision.parameters,
-                    blocks: revision
-                        .blocks
-                        .into_iter()
-                        .map(|block| BlockDeployment {
-                            deployment_id: block.deployment_id,
-                            platform_id: block.platform_id,
-                            kind: "workflow",
-                            name: block.name,
-                            status: block.status,
-                        })
-                        .collect(),
-                });
-            }
-            let pending = record.settles.map(|settles| {
-                let at = now + Duration::from_millis(settles.in_ms);
-                match settles.to {
-                    SettlesTo::Deployed => Pending::Deployed(at),
-                    SettlesTo::Gone => Pending::Gone(at),
-                }
+            self.time(what, &release.created_at);
+            self.versions_of.entry(spec_id.to_owned()).or_default().insert(version.to_string());
+            releases.push(Release {
+                id: release.id,
+                version,
+                notes: release.notes,
+                created_at: release.created_at,
+                created_by: release.created_by,
+                config: release.config,
+                parameters: release.parameters,
             });
-            store.owners.insert(record.tenant.clone());
-            let deployment = Deployment {
-                id: record.id.clone(),
-                tenant: record.tenant,
-                metadata: metadata_in(record.metadata, record.status.as_str()),
-                status: record.status,
-                spec_id: record.spec_id,
-                revisions,
-                pending,
-            };
-            store.deployments.insert(record.id.clone(), deployment);
-            store.deployment_orders.push(&record.id, |id| &store.deployments[id].metadata);
         }
-        if !problems.is_empty() {
-            return Err(problems.join("; "));
+        releases
+    }
+
+    fn deployment(&mut self, record: DeploymentRecord, now: Instant) {
+        let what = format!("deployment {:?}", record.id);
+        let taken = self.store.deployment_names.take(&record.tenant, &record.metadata.name, &record.id);
+        self.identity("deployment", &record.id, taken, &record.metadata.name, &record.metadata);
+        let Some(versions) = self.versions_of.get(&record.spec_id).cloned() else {
+            self.problems.push(format!("{what}: its spec {:?} is not in the document", record.spec_id));
+            return;
+        };
+        let revisions = self.revisions(&what, &versions, record.revisions);
+        let pending = record.settles.map(|settles| {
+            let at = now + Duration::from_millis(settles.in_ms);
+            match settles.to {
+                SettlesTo::Deployed => Pending::Deployed(at),
+                SettlesTo::Gone => Pending::Gone(at),
+            }
+        });
+        self.store.owners.insert(record.tenant.clone());
+        let deployment = Deployment {
+            id: record.id.clone(),
+            tenant: record.tenant,
+            metadata: metadata_in(record.metadata, record.status.as_str()),
+            status: record.status,
+            spec_id: record.spec_id,
+            revisions,
+            pending,
+        };
+        let store = &mut self.store;
+        store.deployments.insert(record.id.clone(), deployment);
+        store.deployment_orders.push(&record.id, |id| &store.deployments[id].metadata);
+    }
+
+    /// A deployment's revisions, numbered 1, 2, 3, each of a release its spec has.
+    fn revisions(
+        &mut self,
+        what: &str,
+        versions: &HashSet<String>,
+        records: Vec<RevisionRecord>,
+    ) -> Vec<Revision> {
+        if records.is_empty() {
+            self.problems.push(format!("{what}: a deployment has at least one revision"));
         }
-        store.last_stamp_ms = last_ms;
-        Ok(store)
+        let mut revisions = Vec::new();
+        for (index, revision) in records.into_iter().enumerate() {
+            if revision.number != index as u64 + 1 {
+                self.problems.push(format!(
+                    "{what}: revision {} stands where {} belongs",
+                    revision.number,
+                    index + 1
+                ));
+            }
+            if !versions.contains(&revision.release_version) {
+                self.problems.push(format!(
+                    "{what}: revision {} deploys release {}, which its spec does not have",
+                    revision.number, revision.release_version
+                ));
+            }
+            self.time(what, &revision.created_at);
+            revisions.push(Revision {
+                id: revision.id,
+                number: revision.number,
+                status: revision.status,
+                notes: revision.notes,
+                created_at: revision.created_at,
+                created_by: revision.created_by,
+                release_version: revision.release_version,
+                parameters: revision.parameters,
+                blocks: revision
+                    .blocks
+                    .into_iter()
+                    .map(|block| BlockDeployment {
+                        deployment_id: block.deployment_id,
+                        platform_id: block.platform_id,
+                        kind: "workflow",
+                        name: block.name,
+                        status: block.status,
+                    })
+                    .collect(),
+            });
+        }
+        revisions
+    }
+
+    /// The store, or every problem found, joined.
+    fn finish(mut self) -> Result<Store, String> {
+        if !self.problems.is_empty() {
+            return Err(self.problems.join("; "));
+        }
+        self.store.last_stamp_ms = self.last_ms;
+        Ok(self.store)
     }
 }
