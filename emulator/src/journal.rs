@@ -18,12 +18,11 @@ use std::{
     future::Future,
     ops::RangeInclusive,
     sync::{
-        Arc, Mutex, TryLockError,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
         mpsc,
     },
     thread::JoinHandle,
-    time::Duration,
 };
 
 use tokio::sync::watch;
@@ -37,7 +36,7 @@ enum Job {
     /// The rows of one request.
     Write { seq: u64, rows: Vec<Row> },
     /// Every row of a new state, in place of all there were (an import or a reset).
-    Replace { seq: u64, rows: Vec<Row>, done: mpsc::Sender<Result<(), String>> },
+    Replace { seq: u64, rows: Vec<Row> },
 }
 
 /// How far the writer has got, shared between it and the requests.
@@ -86,13 +85,13 @@ impl Journal {
         self.progress.last.load(Ordering::SeqCst)
     }
 
-    /// Replaces every row with `rows` and waits until that is committed. Called with the store
-    /// locked, so that no write comes between.
-    pub fn replace(&self, rows: Vec<Row>) -> Result<(), String> {
+    /// Queues the replacement of every row with `rows` and returns its sequence number, as
+    /// [`write`](Self::write) does for one request's rows. Called with the store locked, so that
+    /// no write comes between; nobody waits with it held: see [`decided`](Self::decided).
+    pub fn replace(&self, rows: Vec<Row>) -> u64 {
         let seq = self.progress.last.fetch_add(1, Ordering::SeqCst) + 1;
-        let (done, outcome) = mpsc::channel();
-        self.send(Job::Replace { seq, rows, done });
-        outcome.recv().unwrap_or_else(|_| Err(STOPPED.into()))
+        self.send(Job::Replace { seq, rows });
+        seq
     }
 
     fn send(&self, job: Job) {
@@ -111,12 +110,19 @@ impl Journal {
                 (answer, SEEN.with(Cell::get))
             })
             .await;
+        self.decided(seen).await?;
+        Ok(answer)
+    }
+
+    /// Waits, without blocking a thread, until the writer has decided change `seq` and every one
+    /// before it: `Ok` if they were committed, the failure if one was not.
+    pub async fn decided(&self, seq: u64) -> Result<(), String> {
         let mut decided = self.progress.decided.subscribe();
-        decided.wait_for(|&decided| decided >= seen).await.map_err(|_| STOPPED.to_owned())?;
-        if lock(&self.progress.failed).iter().any(|failed| failed.contains(&seen)) {
+        decided.wait_for(|&decided| decided >= seq).await.map_err(|_| STOPPED.to_owned())?;
+        if lock(&self.progress.failed).iter().any(|failed| failed.contains(&seq)) {
             return Err("the database file could not be written".into());
         }
-        Ok(answer)
+        Ok(())
     }
 }
 
@@ -170,17 +176,21 @@ fn write_until_closed(
                 }
                 progress.decided.send_replace(last);
             }
-            if let Some(Job::Replace { seq, rows, done }) = jobs.next() {
-                // A failed replace leaves the file as it was; its caller leaves the store so.
-                let _ = done.send(disk.write(&rows, true));
+            if let Some(Job::Replace { seq, rows }) = jobs.next() {
+                if let Err(why) = disk.write(&rows, true) {
+                    tracing::error!("the database file could not be replaced: {why}");
+                    recover(&disk, queue, store, progress, jobs.by_ref(), seq, &why);
+                    break;
+                }
                 progress.decided.send_replace(seq);
             }
         }
     }
 }
 
-/// After a failed commit of the jobs from `first` on: refuses every job queued behind them, puts
-/// the store back to what the file holds, and marks them all failed.
+/// After a failed commit of the jobs from `first` on: drops every job queued behind them, puts
+/// the store back to what the file holds, and marks them all failed, so that every request that
+/// saw one of them is answered with the failure.
 fn recover(
     disk: &Disk,
     queue: &mpsc::Receiver<Job>,
@@ -190,23 +200,12 @@ fn recover(
     first: u64,
     why: &str,
 ) {
-    let refuse = |job: Job| {
-        if let Job::Replace { done, .. } = job {
-            let _ = done.send(Err(why.to_owned()));
-        }
-    };
-    behind.for_each(refuse);
-    // An import may hold the store while it waits for its replace: refuse what is queued until
-    // the store is free, then once more with it held, when nothing more can be queued.
-    let mut store = loop {
-        queue.try_iter().for_each(refuse);
-        match store.try_lock() {
-            Ok(store) => break store,
-            Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(1)),
-        }
-    };
-    queue.try_iter().for_each(refuse);
+    tracing::debug!("refusing the changes from {first} on: {why}");
+    behind.for_each(drop);
+    // Requests hold the store only while they change it, never while they wait for this
+    // thread, so taking it here is short. With it held nothing more can be queued.
+    let mut store = lock(store);
+    queue.try_iter().for_each(drop);
     let delay = store.deploy_delay;
     match disk.load().and_then(|kept| Store::import(kept, delay)) {
         Ok(kept) => *store = kept,

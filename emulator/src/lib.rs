@@ -58,7 +58,7 @@
 //! // Another emulator starts from it, and keeps what follows in a file.
 //! let file = std::env::temp_dir().join(format!("press-apps-doc-{}.sqlite", std::process::id()));
 //! let sandbox = Emulator::builder().state(fixture).data(&file).start().await?;
-//! sandbox.reset()?; // back to nothing, in the file too
+//! sandbox.reset().await?; // back to nothing, in the file too
 //! # sandbox.shutdown().await;
 //! # let _ = std::fs::remove_file(&file);
 //! # Ok(())
@@ -317,6 +317,7 @@ impl EmulatorBuilder {
         if let Some(fixture) = &self.state {
             state
                 .import(fixture.to_string().as_bytes())
+                .await
                 .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
         }
         let app = routes::router(state.clone());
@@ -387,14 +388,14 @@ impl Emulator {
     /// version, or inconsistent (a deployment of a spec it does not hold, releases out of order,
     /// a name twice) is refused whole with [`EmulatorError::InvalidState`] and every reason, and
     /// nothing changes. The control route `PUT /_emulator/state` does the same.
-    pub fn import_state(&self, state: &serde_json::Value) -> Result<(), EmulatorError> {
-        self.state.import(state.to_string().as_bytes())
+    pub async fn import_state(&self, state: &serde_json::Value) -> Result<(), EmulatorError> {
+        self.state.import(state.to_string().as_bytes()).await
     }
 
     /// Forgets every spec and deployment, as `POST /_emulator/reset` does; fails only when the
     /// database file (see [`EmulatorBuilder::data`]) cannot be written: [`EmulatorError::Storage`].
-    pub fn reset(&self) -> Result<(), EmulatorError> {
-        self.state.reset()
+    pub async fn reset(&self) -> Result<(), EmulatorError> {
+        self.state.reset().await
     }
 
     /// Switches fault injection on (with new draws from the seed) or off, while it runs.

@@ -183,30 +183,49 @@ impl Shared {
     }
 
     /// Replaces the whole state with the document in `body`, or changes nothing and says why.
-    pub fn import(&self, body: &[u8]) -> Result<(), EmulatorError> {
+    /// With a database file, it is answered once the file holds the new state; if the file
+    /// refuses it, the state read back from the file is kept and the error says so.
+    pub async fn import(&self, body: &[u8]) -> Result<(), EmulatorError> {
         let snapshot = serde_json::from_slice(body)
             .map_err(|e| EmulatorError::InvalidState(format!("not a state document: {e}")))?;
-        let mut store = lock(&self.store);
-        let imported = Store::import(snapshot, store.deploy_delay).map_err(EmulatorError::InvalidState)?;
-        self.replace(&mut store, imported)
+        let replaced = {
+            let mut store = lock(&self.store);
+            let imported =
+                Store::import(snapshot, store.deploy_delay).map_err(EmulatorError::InvalidState)?;
+            self.replace(&mut store, imported)
+        };
+        self.decided(replaced).await
     }
 
-    /// Forgets every spec and deployment.
-    pub fn reset(&self) -> Result<(), EmulatorError> {
-        let mut store = lock(&self.store);
-        let empty = Store::new(store.deploy_delay);
-        self.replace(&mut store, empty)
+    /// Forgets every spec and deployment, in the file too.
+    pub async fn reset(&self) -> Result<(), EmulatorError> {
+        let replaced = {
+            let mut store = lock(&self.store);
+            let empty = Store::new(store.deploy_delay);
+            self.replace(&mut store, empty)
+        };
+        self.decided(replaced).await
     }
 
-    /// Puts `new` in the place of the locked `store`, on disk first when there is a file.
-    fn replace(&self, store: &mut Store, mut new: Store) -> Result<(), EmulatorError> {
-        // Every row is written whole here, so what building `new` noted is on disk already.
+    /// Puts `new` in the place of the locked `store`, and queues it for the file when there is
+    /// one: the sequence number to wait for, as a write's.
+    fn replace(&self, store: &mut Store, mut new: Store) -> Option<u64> {
+        // Every row is written whole, so what building `new` noted goes with them.
         new.take_changes();
-        if let Some(journal) = &self.journal {
-            journal.replace(records::all_rows(&new)).map_err(EmulatorError::Storage)?;
-        }
+        let queued = self.journal.as_ref().map(|journal| journal.replace(records::all_rows(&new)));
         *store = new;
-        Ok(())
+        if let Some(seq) = queued {
+            journal::saw(seq);
+        }
+        queued
+    }
+
+    /// Waits until the file holds change `seq` (nothing to wait for without a file).
+    async fn decided(&self, seq: Option<u64>) -> Result<(), EmulatorError> {
+        match (seq, &self.journal) {
+            (Some(seq), Some(journal)) => journal.decided(seq).await.map_err(EmulatorError::Storage),
+            _ => Ok(()),
+        }
     }
 
     pub fn record(&self, request: ReceivedRequest) {

@@ -396,3 +396,30 @@ async fn an_answered_import_and_an_answered_reset_survive_a_kill() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_the_file_refuses_is_answered_500_and_the_state_stays_the_files() {
+    let (_dir, file) = data_file("refused-import");
+    let harness = Harness::with(Emulator::builder().deploy_delay(Duration::ZERO).data(&file)).await;
+    harness.create_spec("kept", json!({"build": [], "run": []})).await;
+    let before = harness.emulator.export_state();
+    let source = Harness::start().await;
+    varied(&source).await;
+    let fixture = source.emulator.export_state();
+
+    // Another connection holds the file's write lock, so the replacement cannot be committed;
+    // other requests are served meanwhile (nothing blocks a thread of the runtime).
+    let blocker = rusqlite::Connection::open(&file).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let import = harness.http.put(harness.url("/_emulator/state")).json(&fixture).send();
+    let refused = tokio::time::timeout(Duration::from_secs(60), import).await.unwrap().unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::INTERNAL_SERVER_ERROR);
+    let detail: Value = refused.json().await.unwrap();
+    assert!(detail["detail"].as_str().unwrap().contains("database file"), "{detail}");
+    blocker.execute_batch("ROLLBACK").unwrap();
+
+    assert_eq!(harness.emulator.export_state()["specs"], before["specs"], "the state is the file's again");
+    let library = harness.emulator.import_state(&fixture).await;
+    assert_eq!(library, Ok(()), "with the file free, the same import goes through");
+    assert_eq!(harness.emulator.export_state()["specs"], fixture["specs"]);
+}

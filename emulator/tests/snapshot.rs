@@ -58,7 +58,7 @@ async fn a_bad_document_is_refused_whole_and_changes_nothing() {
         (unknown_key, "unknown field `colour`"),
     ];
     for (document, reason) in cases {
-        let refused = harness.emulator.import_state(&document).unwrap_err();
+        let refused = harness.emulator.import_state(&document).await.unwrap_err();
         assert!(
             matches!(&refused, peak_press_apps_emulator::EmulatorError::InvalidState(why) if why.contains(reason)),
             "{refused:?}"
@@ -86,6 +86,6 @@ async fn reset_forgets_everything() {
     let (_, specs) = harness.call(Method::GET, "/v1/apps/specs/", None).await;
     assert_eq!(specs["specCount"], 0);
     varied(&harness).await;
-    harness.emulator.reset().unwrap();
+    harness.emulator.reset().await.unwrap();
     assert_eq!(harness.emulator.export_state()["deployments"], json!([]));
 }

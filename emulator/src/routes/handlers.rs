@@ -279,12 +279,12 @@ pub(super) async fn export_state(State(state): State<AppState>) -> Json<Value> {
 
 /// `PUT /_emulator/state`: replaces the whole state with a document, or refuses it whole.
 pub(super) async fn import_state(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
-    state.import(&body)?;
+    state.import(&body).await?;
     Ok(Json(json!({})))
 }
 
 /// `POST /_emulator/reset`: forgets everything.
 pub(super) async fn reset(State(state): State<AppState>, _body: Bytes) -> ApiResult<Json<Value>> {
-    state.reset()?;
+    state.reset().await?;
     Ok(Json(json!({})))
 }
