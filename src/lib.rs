@@ -248,7 +248,7 @@ pub use error::{Error, ErrorKind, RequestInfo, Result, ServiceError, TimeLimit, 
 pub use http::StatusCode;
 pub use model::{DeploymentStatus, ParameterValue, RevisionStatus, SpecScope, SpecStatus, UnknownValue};
 pub use pagination::{DEFAULT_BUFFER_BYTES, DEFAULT_CONCURRENCY, ListQuery, MAX_PAGE_SIZE, Page, Paginator};
-pub use retry::RetryConfig;
+pub use retry::{RetryAction, RetryConfig};
 pub use specs::{CreateSpec, ListSpecReleases, ListSpecs, ReleaseQuery, SpecQuery};
 pub use waiter::{DEFAULT_FIRST_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_WAIT_TIMEOUT, DeploymentWaiter};
 

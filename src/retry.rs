@@ -1,6 +1,7 @@
 //! The retry policy: which failed attempts are tried again, and after how long.
 
 use std::{
+    fmt,
     sync::{
         Arc,
         atomic::{AtomicU32, Ordering},
@@ -56,7 +57,24 @@ use crate::Error;
 /// # Ok::<(), peak_press_apps::Error>(())
 /// ```
 ///
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// # A classifier of your own
+///
+/// [`classifier`](RetryConfig::classifier) decides before the built-in rules, as smithy's retry
+/// classifiers do: for a proxy that answers 409 while the service fails over, or a caller that
+/// wants no retry after a 500 even for reads. Attempts, backoff and the budget still apply.
+///
+/// ```
+/// use peak_press_apps::{Client, RetryAction, RetryConfig};
+///
+/// let policy = RetryConfig::default().classifier(|error| match error.status().map(|s| s.as_u16()) {
+///     Some(409) if error.request().is_some_and(|r| r.is_idempotent()) => RetryAction::Retry,
+///     Some(500) => RetryAction::DoNotRetry,
+///     _ => RetryAction::Default,
+/// });
+/// let client = Client::builder().token("t").retry(policy).build()?;
+/// # Ok::<(), peak_press_apps::Error>(())
+/// ```
+#[derive(Clone)]
 pub struct RetryConfig {
     max_attempts: u32,
     initial_backoff: Duration,
@@ -64,7 +82,56 @@ pub struct RetryConfig {
     max_retry_after: Duration,
     retry_creates: bool,
     budget: u32,
+    classifier: Option<Classifier>,
 }
+
+/// A caller's own retry decision; see [`RetryConfig::classifier`].
+type Classifier = Arc<dyn Fn(&Error) -> RetryAction + Send + Sync>;
+
+/// What a classifier of the caller's own says of a failed attempt; see
+/// [`RetryConfig::classifier`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryAction {
+    /// Try again, within the attempts and the budget, whatever the built-in rules say. For a
+    /// create that may have been applied, that may create a second resource.
+    Retry,
+    /// Do not try again.
+    DoNotRetry,
+    /// Let the built-in rules decide ([`Error::is_retryable`]).
+    Default,
+}
+
+impl fmt::Debug for RetryConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryConfig")
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_backoff", &self.initial_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("retry_creates", &self.retry_creates)
+            .field("budget", &self.budget)
+            .field("classifier", &self.classifier.as_ref().map(|_| "caller's classifier"))
+            .finish()
+    }
+}
+
+impl PartialEq for RetryConfig {
+    /// Equal settings, and the same classifier (the same one shared, not one that acts alike).
+    fn eq(&self, other: &Self) -> bool {
+        let same_classifier = match (&self.classifier, &other.classifier) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        (self.max_attempts, self.initial_backoff, self.max_backoff, self.max_retry_after)
+            == (other.max_attempts, other.initial_backoff, other.max_backoff, other.max_retry_after)
+            && (self.retry_creates, self.budget) == (other.retry_creates, other.budget)
+            && same_classifier
+    }
+}
+
+impl Eq for RetryConfig {}
 
 impl Default for RetryConfig {
     fn default() -> Self {
@@ -75,6 +142,7 @@ impl Default for RetryConfig {
             max_retry_after: Duration::from_secs(20),
             retry_creates: false,
             budget: 500,
+            classifier: None,
         }
     }
 }
@@ -125,6 +193,14 @@ impl RetryConfig {
         self
     }
 
+    /// A classifier of the caller's own, asked first about each failed attempt: its
+    /// [`RetryAction::Retry`] and [`RetryAction::DoNotRetry`] win over the built-in rules, and
+    /// [`RetryAction::Default`] leaves the decision to them.
+    pub fn classifier(mut self, classify: impl Fn(&Error) -> RetryAction + Send + Sync + 'static) -> Self {
+        self.classifier = Some(Arc::new(classify));
+        self
+    }
+
     pub(crate) fn attempts(&self) -> u32 {
         self.max_attempts
     }
@@ -133,12 +209,16 @@ impl RetryConfig {
         self.budget
     }
 
-    /// Whether an attempt that ended in `error` may be tried again: when the error says it is
-    /// retryable ([`Error::is_retryable`], the one classification), or, with
-    /// [`retry_creates`](Self::retry_creates), when it may pass although a create may have been
-    /// carried out.
+    /// Whether an attempt that ended in `error` may be tried again: as the caller's classifier
+    /// says, if it says; else when the error says it is retryable ([`Error::is_retryable`], the
+    /// one classification), or, with [`retry_creates`](Self::retry_creates), when it may pass
+    /// although a create may have been carried out.
     pub(crate) fn may_retry(&self, error: &Error) -> bool {
-        error.is_retryable() || (self.retry_creates && error.may_succeed_again())
+        match self.classifier.as_ref().map_or(RetryAction::Default, |classify| classify(error)) {
+            RetryAction::Retry => true,
+            RetryAction::DoNotRetry => false,
+            RetryAction::Default => error.is_retryable() || (self.retry_creates && error.may_succeed_again()),
+        }
     }
 
     /// How long to wait before retry number `retry` (1 for the first), given what is `left` of

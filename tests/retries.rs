@@ -505,3 +505,35 @@ async fn a_delete_that_was_refused_before_any_work_still_reports_not_found() {
     let error = client(&server.uri(), quick()).describe_spec("s").await.unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_classifier_of_the_callers_own_decides_before_the_built_in_rules() {
+    use peak_press_apps::RetryAction;
+    // A proxy that answers 409 twice while the service fails over: retried, and the read succeeds.
+    let server = MockServer::start().await;
+    fail_then_succeed(&server, ResponseTemplate::new(409), 2, spec_json("s", "n")).await;
+    let failover = quick().classifier(|error| match error.status().map(|s| s.as_u16()) {
+        Some(409) => RetryAction::Retry,
+        _ => RetryAction::Default,
+    });
+    assert_eq!(client(&server.uri(), failover).describe_spec("s").await.unwrap().id, "s");
+    assert_eq!(request_count(&server).await, 3);
+    // Without it, the built-in rules: a 409 is final.
+    let server = MockServer::start().await;
+    fail_then_succeed(&server, ResponseTemplate::new(409), 2, spec_json("s", "n")).await;
+    assert!(client(&server.uri(), quick()).describe_spec("s").await.unwrap_err().is_conflict());
+    assert_eq!(request_count(&server).await, 1);
+    // A 503 the built-in rules would retry, refused by the classifier: one attempt.
+    let server = MockServer::start().await;
+    fail_then_succeed(&server, ResponseTemplate::new(503), 2, spec_json("s", "n")).await;
+    let impatient = quick().classifier(|_| RetryAction::DoNotRetry);
+    let error = client(&server.uri(), impatient).describe_spec("s").await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(request_count(&server).await, 1);
+    // Attempts still bound what a classifier asks for.
+    let server = MockServer::start().await;
+    fail_then_succeed(&server, ResponseTemplate::new(409), 10, spec_json("s", "n")).await;
+    let always = quick().max_attempts(3).classifier(|_| RetryAction::Retry);
+    let error = client(&server.uri(), always).describe_spec("s").await.unwrap_err();
+    assert!(matches!(error, Error::RetriesExhausted { attempts: 3, .. }), "{error:?}");
+}
