@@ -73,3 +73,30 @@ impl fmt::Debug for UnsentRequest {
             .finish()
     }
 }
+
+/// The status of a dry run's stand-in for an answer. Not a success, so that the generated code
+/// hands the response back whole; what marks it is the [`Stopped`] extension, never the status.
+const STOPPED_STATUS: u16 = 599;
+
+/// The typed marker of a dry run's stand-in for an answer, carrying the request it stopped.
+#[derive(Clone)]
+struct Stopped(UnsentRequest);
+
+/// A stand-in for the answer to `request`, which a dry run does not send: it carries the request
+/// as it would have gone out, for the response module to turn into [`Error::NotSent`](crate::Error::NotSent).
+pub(crate) fn stopped(request: &reqwest::Request) -> reqwest::Response {
+    let mut response = http::Response::new(reqwest::Body::from(Bytes::new()));
+    *response.status_mut() = http::StatusCode::from_u16(STOPPED_STATUS).expect("a valid status");
+    response.extensions_mut().insert(Stopped(UnsentRequest::of(request)));
+    reqwest::Response::from(response)
+}
+
+/// Whether `response` is a dry run's stand-in.
+pub(crate) fn is_stopped(response: &reqwest::Response) -> bool {
+    response.extensions().get::<Stopped>().is_some()
+}
+
+/// The request a dry run's stand-in carries, if `response` is one.
+pub(crate) fn unsent(response: &reqwest::Response) -> Option<UnsentRequest> {
+    response.extensions().get::<Stopped>().map(|stopped| stopped.0.clone())
+}

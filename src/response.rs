@@ -77,7 +77,10 @@ pub(crate) async fn map_error(
 ) -> Error {
     use progenitor_client::Error as Generated;
     match error {
-        Generated::UnexpectedResponse(response) => from_response(response, request, redactor).await,
+        Generated::UnexpectedResponse(response) => match crate::dry_run::unsent(&response) {
+            Some(unsent) => Error::NotSent { request: Box::new(unsent) },
+            None => from_response(response, request, redactor).await,
+        },
         Generated::ErrorResponse(value) => {
             let message = value.status().canonical_reason().unwrap_or("error").to_owned();
             let id = request_id(value.headers());

@@ -17,7 +17,7 @@ use reqwest::{
 use tracing::{Instrument, field};
 
 use crate::{
-    Error, Result, UnsentRequest,
+    Error, Result, dry_run,
     error::{RequestInfo, TimeLimit},
     generated,
     redact::Redactor,
@@ -82,8 +82,6 @@ struct Attempt {
     request: Option<RequestInfo>,
     status: Option<StatusCode>,
     retry_after: Option<HeaderValue>,
-    /// The request a dry run stopped.
-    unsent: Option<UnsentRequest>,
 }
 
 tokio::task_local! {
@@ -110,11 +108,6 @@ impl ClientHooks<Transport> for generated::Client {
         tracing::Span::current().record("operation", info.operation_id);
         // The token's header is marked sensitive: its Debug shows `Sensitive`, never the value.
         tracing::trace!(target: HTTP_TARGET, method = %request.method(), url = %request.url(), headers = ?request.headers(), "request");
-        if transport.dry_run {
-            let unsent = UnsentRequest::of(request);
-            let _ = ATTEMPT.try_with(|attempt| attempt.borrow_mut().unsent = Some(unsent));
-            return Err(progenitor_client::Error::Custom("dry run: not sent".to_owned()));
-        }
         Ok(())
     }
 
@@ -123,6 +116,9 @@ impl ClientHooks<Transport> for generated::Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        if self.inner().dry_run {
+            return Ok(dry_run::stopped(&request));
+        }
         let response = self.client().execute(request).await?;
         Ok(capped(response, self.inner().max_response_body))
     }
@@ -141,6 +137,8 @@ impl ClientHooks<Transport> for generated::Client {
         let duration_ms = format!("{:.1}", sent.map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0));
         let method = method.unwrap_or_default();
         match result {
+            // A dry run's stand-in for an answer: nothing was sent, so nothing is logged.
+            Ok(response) if dry_run::is_stopped(response) => {}
             Ok(response) => {
                 let status = response.status();
                 let retry_after = response.headers().get(RETRY_AFTER).cloned();
@@ -248,16 +246,15 @@ where
         let result = send().await;
         let seen = ATTEMPT.with(|seen| {
             let mut seen = seen.borrow_mut();
-            (seen.request.clone(), seen.status, seen.retry_after.take(), seen.unsent.take())
+            (seen.request.clone(), seen.status, seen.retry_after.take())
         });
-        let (request, status, retry_after, unsent) = seen;
-        let error = match (result, unsent) {
-            (_, Some(request)) => return Err(Error::NotSent { request: Box::new(request) }),
-            (Ok(value), None) => {
+        let (request, status, retry_after) = seen;
+        let error = match result {
+            Ok(value) => {
                 transport.budget.refund();
                 return Ok(value.into_inner());
             }
-            (Err(error), None) => {
+            Err(error) => {
                 let request = request.unwrap_or_else(RequestInfo::unseen);
                 map_error(error, status, request, &transport.redactor).await
             }

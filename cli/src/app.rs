@@ -10,7 +10,6 @@ use crate::{
         LazyClient,
         declarative::{self, ApplyArgs, PlanArgs},
         deployments::{self, Deployments},
-        shown,
         specs::{self, Specs},
     },
     failure::{Failure, exit_codes_help},
@@ -109,17 +108,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     };
-    match outcome {
-        // A dry run ends with the request it stopped: that is the command's output.
-        Err(mut failure) => match failure.take_unsent() {
-            Some(request) => {
-                printer.value(&shown(&request))?;
-                printer.flush()
-            }
-            None => Err(failure),
-        },
-        Ok(()) => printer.flush(),
-    }
+    outcome?;
+    printer.flush()
 }
 
 /// `press-apps schema GROUP COMMAND`: that command's own `--schema`, so that which file a command

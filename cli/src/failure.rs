@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use peak_press_apps::{Error, ErrorKind, UnsentRequest};
+use peak_press_apps::{Error, ErrorKind};
 
 /// The exit codes, by kind of failure: `--help` and the README list this table.
 pub mod code {
@@ -50,19 +50,17 @@ pub fn exit_codes_help() -> String {
 pub struct Failure {
     message: String,
     code: u8,
-    /// What a dry run stopped: not a failure, but the command's output.
-    unsent: Option<Box<UnsentRequest>>,
 }
 
 impl Failure {
     /// Bad usage or a bad input file.
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: code::USAGE, unsent: None }
+        Self { message: message.into(), code: code::USAGE }
     }
 
     /// A failure with the exit code of its kind.
     pub fn with_code(message: impl Into<String>, code: u8) -> Self {
-        Self { message: message.into(), code, unsent: None }
+        Self { message: message.into(), code }
     }
 
     /// An exit code with nothing to say, such as [`code::CHANGES`].
@@ -73,12 +71,7 @@ impl Failure {
     /// stdout was closed by its reader (`press-apps specs list | head -1`): the command ends
     /// quietly and successfully, as a filter's input should.
     pub fn closed_pipe() -> Self {
-        Self { message: String::new(), code: 0, unsent: None }
-    }
-
-    /// The request a dry run stopped, if this is one.
-    pub fn take_unsent(&mut self) -> Option<Box<UnsentRequest>> {
-        self.unsent.take()
+        Self { message: String::new(), code: 0 }
     }
 
     pub fn exit_code(&self) -> ExitCode {
@@ -115,12 +108,8 @@ impl From<Error> for Failure {
             }
         };
         // The error's Display already holds the status, the service's message and the request
-        // id, on one line, with the token scrubbed out.
-        let message = error.to_string();
-        let unsent = match error {
-            Error::NotSent { request } => Some(request),
-            _ => None,
-        };
-        Self { message, code, unsent }
+        // id, on one line, with the token scrubbed out. A dry run's stopped request never comes
+        // here: the commands print it as their outcome.
+        Self { message: error.to_string(), code }
     }
 }

@@ -490,6 +490,15 @@ async fn dry_run_prints_the_requests_as_sent_and_sends_nothing() {
         press_apps(&emulator, dir, &["deployments", "delete", "some-id", "--dry-run", "--wait"]).ok().json();
     assert_eq!((delete["method"].as_str(), delete["body"].is_null()), (Some("DELETE"), true));
     assert!(emulator.requests().is_empty());
+    // A wait and a listing stop at their first request, which is the whole output.
+    for args in
+        [&["deployments", "wait", "some-id", "--dry-run"][..], &["specs", "list", "--all", "--dry-run"]]
+    {
+        let run = press_apps(&emulator, dir, args).ok();
+        assert_eq!(run.stdout.lines().filter(|l| l.starts_with('{')).count(), 1, "{args:?}: {}", run.stdout);
+        assert_eq!(run.json()["method"], "GET", "{args:?}");
+    }
+    assert!(emulator.requests().is_empty());
     // It sends nothing, so it needs no token.
     let tokenless = command(emulator.base_url(), dir, &["specs", "delete", "some-id", "--dry-run"])
         .env_remove("PEAK_AUTH_TOKEN")

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{LazyClient, print_listing, wait_for};
+use super::{LazyClient, Waited, print_listing, wait_for};
 use crate::{
     args::{InputFile, Listing, Wait, non_empty, open},
     failure::Failure,
@@ -154,7 +154,7 @@ pub async fn run(command: Deployments, client: &LazyClient, printer: &mut Printe
                 deployment.body.revision = RevisionInput { notes: text_file(&path)? };
             }
             let client = client.get()?;
-            let created = client.create_deployment(deployment.body).await?;
+            let created = answer!(printer, client.create_deployment(deployment.body).await);
             printer.value(&created)?;
             wait_for(client, &created.id, &wait, false, printer).await.map(drop)
         }
@@ -169,7 +169,8 @@ pub async fn run(command: Deployments, client: &LazyClient, printer: &mut Printe
             print_listing(list, &listing, "deployments", DEPLOYMENT_COLUMNS, printer).await
         }
         Deployments::Describe { deployment_id } => {
-            printer.value(&client.get()?.describe_deployment(&deployment_id).await?)
+            let deployment = answer!(printer, client.get()?.describe_deployment(&deployment_id).await);
+            printer.value(&deployment)
         }
         Deployments::UpdateMetadata { deployment_id, file, desc_file } => {
             let Some(mut update) = file.load(printer)? else { return Ok(()) };
@@ -177,17 +178,20 @@ pub async fn run(command: Deployments, client: &LazyClient, printer: &mut Printe
                 update.body.description = Some(text_file(&path)?);
             }
             let deployment_id = deployment_id.unwrap_or_default();
-            printer.value(&client.get()?.update_deployment_metadata(&deployment_id, update.body).await?)
+            let updated =
+                answer!(printer, client.get()?.update_deployment_metadata(&deployment_id, update.body).await);
+            printer.value(&updated)
         }
         Deployments::Delete { deployment_id, wait } => {
             let client = client.get()?;
-            client.delete_deployment(&deployment_id).await?;
+            answer!(printer, client.delete_deployment(&deployment_id).await);
             printer.value(&json!({}))?;
             wait_for(client, &deployment_id, &wait, true, printer).await.map(drop)
         }
         Deployments::Redeploy { deployment_id, wait } => {
             let client = client.get()?;
-            printer.value(&client.redeploy(&deployment_id).await?)?;
+            let redeployed = answer!(printer, client.redeploy(&deployment_id).await);
+            printer.value(&redeployed)?;
             wait_for(client, &deployment_id, &wait, false, printer).await.map(drop)
         }
         Deployments::CreateRevision { deployment_id, file, revision_notes_file, wait } => {
@@ -196,19 +200,24 @@ pub async fn run(command: Deployments, client: &LazyClient, printer: &mut Printe
                 revision.body.revision = Some(RevisionInput { notes: text_file(&path)? });
             }
             let (client, deployment_id) = (client.get()?, deployment_id.unwrap_or_default());
-            printer.value(&client.create_deployment_revision(&deployment_id, revision.body).await?)?;
+            let created =
+                answer!(printer, client.create_deployment_revision(&deployment_id, revision.body).await);
+            printer.value(&created)?;
             wait_for(client, &deployment_id, &wait, false, printer).await.map(drop)
         }
         Deployments::Wait { deployment_id, until, timeout } => {
             let wait = Wait { wait: true, timeout };
             let gone = until == Until::Gone;
             match wait_for(client.get()?, &deployment_id, &wait, gone, printer).await? {
-                Some(deployed) => printer.value(&deployed),
-                None => printer.value(&json!({})),
+                Waited::Deployed(deployed) => printer.value(&deployed),
+                Waited::Gone => printer.value(&json!({})),
+                Waited::NotAsked | Waited::DryRun => Ok(()),
             }
         }
         Deployments::DescribeRevision { deployment_id, revision } => {
-            printer.value(&client.get()?.describe_deployment_revision(&deployment_id, revision).await?)
+            let revision =
+                answer!(printer, client.get()?.describe_deployment_revision(&deployment_id, revision).await);
+            printer.value(&revision)
         }
         Deployments::ListRevisions { deployment_id, listing, status } => {
             let mut list = client.get()?.list_deployment_revisions(&deployment_id);

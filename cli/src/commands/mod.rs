@@ -3,6 +3,25 @@
 //! listing; waiting for a deployment; and what a dry run prints. No HTTP here: retries, errors
 //! and validation are the client's.
 
+/// The answer to a call; or, when `--dry-run` stopped it, the request as it would have gone out,
+/// printed as the command's output, and the command done (returning `Ok` of the third argument,
+/// `()` unless given): a dry run is the command's outcome, not a failure.
+macro_rules! answer {
+    ($printer:expr, $call:expr) => {
+        answer!($printer, $call, ())
+    };
+    ($printer:expr, $call:expr, $stopped:expr) => {
+        match $call {
+            Ok(value) => value,
+            Err(peak_press_apps::Error::NotSent { request }) => {
+                $printer.value(&$crate::commands::shown(&request))?;
+                return Ok($stopped);
+            }
+            Err(error) => return Err(error.into()),
+        }
+    };
+}
+
 pub mod declarative;
 pub mod deployments;
 pub mod specs;
@@ -111,12 +130,12 @@ pub async fn print_listing<Q: ListQuery>(
 ) -> Result<(), Failure> {
     let list = list.set_page_size(listing.page_size);
     if !listing.all {
-        let page = list.page(listing.page_number.unwrap_or(1)).await?;
+        let page = answer!(printer, list.page(listing.page_number.unwrap_or(1)).await);
         return printer.page(&page, key, columns);
     }
     let mut items = list.items();
     let mut progress = Progress::on_terminal();
-    while let Some(item) = items.try_next().await? {
+    while let Some(item) = answer!(printer, items.try_next().await) {
         printer.item(&item)?;
         progress.tick();
     }
@@ -124,17 +143,29 @@ pub async fn print_listing<Q: ListQuery>(
     printer.finish(columns)
 }
 
+/// How a wait ended.
+pub enum Waited {
+    /// No wait was asked for.
+    NotAsked,
+    /// The deployment is deployed, as last described.
+    Deployed(Box<Deployment>),
+    /// The deployment is gone.
+    Gone,
+    /// `--dry-run` stopped its first request, which was printed.
+    DryRun,
+}
+
 /// With `--wait`, waits for the deployment to be deployed (or gone, with `gone`), showing each
-/// status on stderr; the deployment as deployed, if it was waited for.
+/// status on stderr.
 pub async fn wait_for(
     client: &Client,
     deployment_id: &str,
     wait: &Wait,
     gone: bool,
     printer: &mut Printer,
-) -> Result<Option<Deployment>, Failure> {
+) -> Result<Waited, Failure> {
     if !wait.wait {
-        return Ok(None);
+        return Ok(Waited::NotAsked);
     }
     printer.flush()?;
     let waiter = client
@@ -142,12 +173,12 @@ pub async fn wait_for(
         .timeout(wait.timeout)
         .on_status(|status| eprintln!("press-apps: deployment is {status}"));
     if gone {
-        waiter.gone().await?;
+        answer!(printer, waiter.gone().await, Waited::DryRun);
         eprintln!("press-apps: deployment {deployment_id} is gone");
-        return Ok(None);
+        return Ok(Waited::Gone);
     }
-    let deployed = waiter.deployed().await?;
+    let deployed = answer!(printer, waiter.deployed().await, Waited::DryRun);
     let revision = deployed.latest_revision.as_ref().map_or(0, |r| r.revision);
     eprintln!("press-apps: deployment {deployment_id} is deployed at revision {revision}");
-    Ok(Some(deployed))
+    Ok(Waited::Deployed(Box::new(deployed)))
 }

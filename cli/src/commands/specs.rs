@@ -128,14 +128,14 @@ pub async fn run(command: Specs, client: &LazyClient, printer: &mut Printer) -> 
             if let Some(path) = release_notes_file {
                 spec.body.release.notes = text_file(&path)?;
             }
-            let created = client
+            let create = client
                 .get()?
                 .create_spec(spec.body)
                 .set_featured(spec.featured)
                 .set_scope(spec.scope)
                 .tenants(spec.tenants)
-                .set_parameters(spec.parameters)
-                .await?;
+                .set_parameters(spec.parameters);
+            let created = answer!(printer, create.await);
             printer.value(&created)
         }
         Specs::List { listing, filters } => {
@@ -156,7 +156,10 @@ pub async fn run(command: Specs, client: &LazyClient, printer: &mut Printer) -> 
             }
             print_listing(list, &listing, "specs", SPEC_COLUMNS, printer).await
         }
-        Specs::Describe { spec_id } => printer.value(&client.get()?.describe_spec(&spec_id).await?),
+        Specs::Describe { spec_id } => {
+            let spec = answer!(printer, client.get()?.describe_spec(&spec_id).await);
+            printer.value(&spec)
+        }
         Specs::UpdateMetadata { spec_id, file, desc_file } => {
             let Some(mut update) = file.load(printer)? else { return Ok(()) };
             if let Some(path) = desc_file {
@@ -164,10 +167,11 @@ pub async fn run(command: Specs, client: &LazyClient, printer: &mut Printer) -> 
                     Some(text_file(&path)?);
             }
             let spec_id = spec_id.unwrap_or_default();
-            printer.value(&client.get()?.update_spec_metadata(&spec_id, update.body).await?)
+            let spec = answer!(printer, client.get()?.update_spec_metadata(&spec_id, update.body).await);
+            printer.value(&spec)
         }
         Specs::Delete { spec_id } => {
-            client.get()?.delete_spec(&spec_id).await?;
+            answer!(printer, client.get()?.delete_spec(&spec_id).await);
             printer.value(&json!({}))
         }
         Specs::CreateRelease { spec_id, file, release_notes_file } => {
@@ -179,10 +183,12 @@ pub async fn run(command: Specs, client: &LazyClient, printer: &mut Printer) -> 
                 release.body.release.notes = text_file(&path)?;
             }
             let spec_id = spec_id.unwrap_or_default();
-            printer.value(&client.get()?.create_spec_release(&spec_id, release.body).await?)
+            let created = answer!(printer, client.get()?.create_spec_release(&spec_id, release.body).await);
+            printer.value(&created)
         }
         Specs::DescribeRelease { spec_id, version } => {
-            printer.value(&client.get()?.describe_spec_release(&spec_id, &version).await?)
+            let release = answer!(printer, client.get()?.describe_spec_release(&spec_id, &version).await);
+            printer.value(&release)
         }
         Specs::ListReleases { spec_id, listing } => {
             let mut list = client.get()?.list_spec_releases(&spec_id);
