@@ -133,6 +133,7 @@ pub(crate) async fn whole(
 
 /// The error for an unsuccessful response: its status, its explanation and its request id.
 async fn from_response(mut response: reqwest::Response, request: RequestInfo, redactor: &Redactor) -> Error {
+    let request = request.with_url(response.url().as_str());
     let status = response.status();
     let request_id = request_id(response.headers()).map(|id| redactor.scrub(&id, false));
     let mut body = Vec::new();

@@ -79,7 +79,9 @@ impl fmt::Debug for Transport {
 struct Attempt {
     /// When the request was handed to the HTTP stack, for the `http` event's duration.
     sent: Option<Instant>,
-    request: Option<RequestInfo>,
+    /// The method of the request under way: kept from every attempt, so cheap (no allocation for
+    /// the standard methods); the URL is taken from the failure, when there is one.
+    method: Option<Method>,
     status: Option<StatusCode>,
     retry_after: Option<HeaderValue>,
 }
@@ -95,14 +97,14 @@ impl ClientHooks<Transport> for generated::Client {
         info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         let transport = self.inner();
-        let seen = RequestInfo::new(request.method().clone(), Some(request.url().to_string()));
+        let method = request.method().clone();
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, transport.authorization.clone());
         headers.insert(USER_AGENT, transport.user_agent.clone());
         // Outside `call` there is no attempt to note; that is fine.
         let _ = ATTEMPT.try_with(|attempt| {
             let mut attempt = attempt.borrow_mut();
-            attempt.request = Some(seen);
+            attempt.method = Some(method);
             attempt.sent = Some(Instant::now());
         });
         tracing::Span::current().record("operation", info.operation_id);
@@ -131,11 +133,11 @@ impl ClientHooks<Transport> for generated::Client {
         let (sent, method) = ATTEMPT
             .try_with(|attempt| {
                 let attempt = attempt.borrow();
-                (attempt.sent, attempt.request.as_ref().map(|r| r.method().to_owned()))
+                (attempt.sent, attempt.method.clone())
             })
             .unwrap_or_default();
         let duration_ms = format!("{:.1}", sent.map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0));
-        let method = method.unwrap_or_default();
+        let method = method.as_ref().map_or("", Method::as_str);
         match result {
             // A dry run's stand-in for an answer: nothing was sent, so nothing is logged.
             Ok(response) if dry_run::is_stopped(response) => {}
@@ -204,7 +206,9 @@ where
                 None => attempts.await,
                 Some((limit, at)) => {
                     tokio::time::timeout_at(at.into(), attempts).await.unwrap_or_else(|_| {
-                        let request = ATTEMPT.with(|attempt| attempt.borrow().request.clone());
+                        let request = ATTEMPT
+                            .with(|attempt| attempt.borrow().method.clone())
+                            .map(|m| RequestInfo::new(m, None));
                         Err(Error::Timeout { limit: TimeLimit::Call(limit), request, source: None })
                     })
                 }
@@ -246,16 +250,17 @@ where
         let result = send().await;
         let seen = ATTEMPT.with(|seen| {
             let mut seen = seen.borrow_mut();
-            (seen.request.clone(), seen.status, seen.retry_after.take())
+            (seen.method.clone(), seen.status, seen.retry_after.take())
         });
-        let (request, status, retry_after) = seen;
+        let (method, status, retry_after) = seen;
         let error = match result {
             Ok(value) => {
                 transport.budget.refund();
                 return Ok(value.into_inner());
             }
             Err(error) => {
-                let request = request.unwrap_or_else(RequestInfo::unseen);
+                let request =
+                    method.map_or_else(RequestInfo::unseen, |method| RequestInfo::new(method, None));
                 map_error(error, status, request, &transport.redactor).await
             }
         };
