@@ -144,6 +144,16 @@
 //! peak-press-apps = { version = "0.1", features = ["schemars"] }
 //! ```
 //!
+//! ```
+//! # #[cfg(feature = "schemars")] {
+//! use peak_press_apps::{schemars::schema_for, types::NewDeployment};
+//!
+//! // A JSON Schema for files of deployments, to check them before anything is sent.
+//! let schema = serde_json::to_value(schema_for!(NewDeployment)).unwrap();
+//! assert!(schema["required"].as_array().unwrap().contains(&"spec".into()));
+//! # }
+//! ```
+//!
 //! # Listings
 //!
 //! The four list operations return a [`Paginator`]: set filters, then take one

@@ -207,3 +207,28 @@ async fn status_payload_and_sources_are_seen_through_exhausted_retries() {
     let source = std::error::Error::source(&error).expect("the last attempt is the source");
     assert_eq!(source.to_string(), error.innermost().to_string());
 }
+
+#[tokio::test]
+async fn a_create_answered_504_may_have_been_applied_and_a_503_was_not() {
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers};
+    for (status, kind, applied, retryable) in [
+        (504, ErrorKind::ServiceUnavailable, true, false),
+        (503, ErrorKind::ServiceUnavailable, false, true),
+        (502, ErrorKind::ServiceUnavailable, true, false),
+        (500, ErrorKind::ServerError, true, false),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(matchers::any()).respond_with(ResponseTemplate::new(status)).mount(&server).await;
+        let client = Client::builder()
+            .token("t")
+            .base_url(server.uri())
+            .retry(RetryConfig::disabled())
+            .build()
+            .unwrap();
+        let error = client.create_spec(spec("gateway")).await.unwrap_err();
+        check(&error, row(kind, applied, retryable), &format!("create, {status}"));
+        // The same answer to a read: never applied, and worth sending again.
+        let error = client.describe_spec("s").await.unwrap_err();
+        check(&error, row(kind, false, true), &format!("read, {status}"));
+    }
+}
