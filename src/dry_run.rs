@@ -91,12 +91,7 @@ pub(crate) fn stopped(request: &reqwest::Request) -> reqwest::Response {
     reqwest::Response::from(response)
 }
 
-/// Whether `response` is a dry run's stand-in.
-pub(crate) fn is_stopped(response: &reqwest::Response) -> bool {
-    response.extensions().get::<Stopped>().is_some()
-}
-
 /// The request a dry run's stand-in carries, if `response` is one.
-pub(crate) fn unsent(response: &reqwest::Response) -> Option<UnsentRequest> {
-    response.extensions().get::<Stopped>().map(|stopped| stopped.0.clone())
+pub(crate) fn unsent(response: &reqwest::Response) -> Option<&UnsentRequest> {
+    response.extensions().get::<Stopped>().map(|stopped| &stopped.0)
 }

@@ -78,7 +78,7 @@ pub(crate) async fn map_error(
     use progenitor_client::Error as Generated;
     match error {
         Generated::UnexpectedResponse(response) => match crate::dry_run::unsent(&response) {
-            Some(unsent) => Error::NotSent { request: Box::new(unsent) },
+            Some(unsent) => Error::NotSent { request: Box::new(unsent.clone()) },
             None => from_response(response, request, redactor).await,
         },
         Generated::ErrorResponse(value) => {

@@ -140,7 +140,7 @@ impl ClientHooks<Transport> for generated::Client {
         let method = method.as_ref().map_or("", Method::as_str);
         match result {
             // A dry run's stand-in for an answer: nothing was sent, so nothing is logged.
-            Ok(response) if dry_run::is_stopped(response) => {}
+            Ok(response) if dry_run::unsent(response).is_some() => {}
             Ok(response) => {
                 let status = response.status();
                 let retry_after = response.headers().get(RETRY_AFTER).cloned();

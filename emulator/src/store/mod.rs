@@ -179,9 +179,18 @@ impl Store {
     /// Applies the lifecycle transitions that are due.
     pub fn settle(&mut self) {
         let now = Instant::now();
-        let due = |at: &Instant| *at <= now;
-        for id in self.deployments.ids_where(|d| matches!(&d.pending, Some(Pending::Deployed(at)) if due(at)))
-        {
+        // One pass over the deployments, on every request: which are due, and to become what.
+        let due = self.deployments.select(|d| match d.pending {
+            Some(Pending::Deployed(at)) if at <= now => Some(Pending::Deployed(at)),
+            Some(Pending::Gone(at)) if at <= now => Some(Pending::Gone(at)),
+            _ => None,
+        });
+        let mut gone = Vec::new();
+        for (id, pending) in due {
+            if matches!(pending, Pending::Gone(_)) {
+                gone.push(id);
+                continue;
+            }
             let Some(deployment) = self.deployments.get_mut(&id) else { continue };
             deployment.pending = None;
             let latest = deployment.revisions.len() - 1;
@@ -192,7 +201,6 @@ impl Store {
             }
             deployment.set_status(DeploymentStatus::Deployed);
         }
-        let gone = self.deployments.ids_where(|d| matches!(&d.pending, Some(Pending::Gone(at)) if due(at)));
         if !gone.is_empty() {
             for id in &gone {
                 if let Some(deployment) = self.deployments.remove(id) {

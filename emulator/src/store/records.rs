@@ -48,9 +48,10 @@ impl<T> Records<T> {
         self.by_id.keys()
     }
 
-    /// The ids of the records for which `due` holds, to change them one by one with `get_mut`.
-    pub(crate) fn ids_where(&self, mut due: impl FnMut(&T) -> bool) -> Vec<String> {
-        self.by_id.iter().filter(|(_, record)| due(record)).map(|(id, _)| id.clone()).collect()
+    /// The ids of the records that `pick` picks, with what it says of each, in one pass: to
+    /// change them one by one with `get_mut` or `remove`.
+    pub(crate) fn select<V>(&self, mut pick: impl FnMut(&T) -> Option<V>) -> Vec<(String, V)> {
+        self.by_id.iter().filter_map(|(id, record)| Some((id.clone(), pick(record)?))).collect()
     }
 
     /// The ids noted since the last call, each once, in the order first noted.
