@@ -92,6 +92,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     if jq.is_some() && cli.output.is_some_and(|output| output != Output::Json) {
         return Err(Failure::usage("--jq filters JSON: leave out -o/--output"));
     }
+    if cli.output == Some(Output::Markdown) && !matches!(cli.command, Command::Plan(_)) {
+        return Err(Failure::usage(
+            "-o markdown is for plan (a pull-request comment); use json, yaml or table",
+        ));
+    }
     let mut printer = Printer::new(cli.output, jq);
     let client = LazyClient::new(cli.base_url, cli.dry_run);
     let outcome = match cli.command {

@@ -12,6 +12,8 @@ pub enum Output {
     Yaml,
     /// A table, for lists.
     Table,
+    /// For `plan`: a pull-request comment.
+    Markdown,
 }
 
 /// An input file of type `T` and the variables of its template; or, instead, `T`'s sample or

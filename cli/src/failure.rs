@@ -22,6 +22,9 @@ pub mod code {
     pub const SERVICE: u8 = 6;
     /// A deployment waited on failed or did not settle in time.
     pub const WAIT: u8 = 7;
+    /// A saved plan cannot be applied: the service changed since it was made (nothing was
+    /// sent), or the file is of another service, credential or format, edited or cut short.
+    pub const STALE: u8 = 8;
     /// Not a failure: `plan --detailed-exitcode` found the service differing from the files.
     pub const CHANGES: u8 = 10;
 }
@@ -36,6 +39,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (code::AUTH, "authentication"),
     (code::SERVICE, "service or network"),
     (code::WAIT, "a deployment waited on failed or timed out"),
+    (code::STALE, "a saved plan is stale or not for here (nothing sent)"),
     (code::CHANGES, "changes pending (plan --detailed-exitcode)"),
 ];
 
@@ -72,6 +76,11 @@ impl Failure {
     /// quietly and successfully, as a filter's input should.
     pub fn closed_pipe() -> Self {
         Self { message: String::new(), code: 0 }
+    }
+
+    /// The exit code.
+    pub fn code(&self) -> u8 {
+        self.code
     }
 
     pub fn exit_code(&self) -> ExitCode {

@@ -48,7 +48,8 @@ impl Printer {
             return self.filtered(&value);
         }
         match self.format {
-            Output::Json => {
+            // Only `plan` prints Markdown, itself; `run` refuses it for every other command.
+            Output::Json | Output::Markdown => {
                 let text = serde_json::to_string_pretty(&value).map_err(|e| Failure::usage(e.to_string()))?;
                 self.line(&text)
             }
@@ -115,7 +116,7 @@ impl Printer {
             return self.filtered(&value);
         }
         match self.format {
-            Output::Json => {
+            Output::Json | Output::Markdown => {
                 let text = serde_json::to_string(&value).map_err(|e| Failure::usage(e.to_string()))?;
                 self.line(&text)
             }

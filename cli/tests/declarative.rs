@@ -98,10 +98,28 @@ async fn plan_then_apply_then_nothing_left_to_do() {
 
     let planned = press_apps(&emulator, dir, &with(&["plan", "--detailed-exitcode"]));
     assert_eq!(planned.code, 10, "changes pending: {}", planned.stderr);
+    let headlines: Vec<&str> = planned.stdout.lines().filter(|line| !line.starts_with(' ')).collect();
     assert_eq!(
-        planned.stdout,
-        "+ spec churn: create\n+ deployment churn-prod: create\nPlan: 2 to create, 0 to update, 0 to delete, 0 unchanged.\n"
+        headlines,
+        [
+            "+ spec churn: create",
+            "+ deployment churn-prod: create",
+            "Plan: 2 to create, 0 to update, 0 to delete, 0 unchanged."
+        ]
     );
+    // A create shows the fields it sets, the secret masked.
+    assert!(
+        planned.stdout.contains("\n    metadata.title: (none) -> \"Churn model\"\n"),
+        "{}",
+        planned.stdout
+    );
+    assert!(planned.stdout.contains("\n    appParameters.run.replicas: (none) -> 2\n"), "{}", planned.stdout);
+    assert!(
+        planned.stdout.contains("appParameters.run.api_key: (hidden value) -> (hidden value)"),
+        "{}",
+        planned.stdout
+    );
+    assert!(!planned.stdout.contains("first"), "{}", planned.stdout);
     assert!(emulator.requests().iter().all(|r| r.method == "GET"), "plan sends no write");
 
     let applied = press_apps(&emulator, dir, &with(&["apply", "--wait", "--timeout", "30s"]));
@@ -142,7 +160,7 @@ async fn plan_then_apply_then_nothing_left_to_do() {
         &["plan", "apps", "-p", "api_key=second", "--owner", "team-a", "-o", "json"],
     );
     let json: Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(json["formatVersion"], 1);
+    assert_eq!(json["formatVersion"], 2);
     assert_eq!(json["summary"]["update"], 1);
     assert_eq!(json["resources"][1]["actions"], serde_json::json!(["revise"]));
 }

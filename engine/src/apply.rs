@@ -2,8 +2,13 @@
 //! independent resources concurrently. Every write is safe to repeat: a create that conflicts
 //! means another apply made it, and after an answer that leaves unknown whether a write happened
 //! (a 500, a 502, a cut connection) the resource is read again before the write is repeated.
+//! A deployment whose spec failed is skipped, with the spec's failure as the cause.
 
-use std::{collections::HashMap, future::Future, sync::Mutex};
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+    sync::Mutex,
+};
 
 use futures::{StreamExt, TryStreamExt, stream};
 use peak_press_apps::{
@@ -15,7 +20,7 @@ use crate::{
     CONCURRENCY, Options,
     compare::{contained, json},
     desired::DesiredSpec,
-    plan::{Action, Change, Kind, Plan, SpecTarget},
+    plan::{Action, Change, Kind, Operation, Plan, ProblemKind, SpecTarget},
 };
 
 /// How many times a write is tried when its answers leave it undone.
@@ -71,16 +76,21 @@ pub struct ApplyReport {
 struct Run<'a> {
     reads: &'a Client,
     writes: &'a Client,
+    plan: &'a Plan,
     options: &'a Options,
     on_event: &'a (dyn Fn(&Event) + Send + Sync),
     report: Mutex<ApplyReport>,
     /// Spec ids by name, for deployments that name specs this apply creates.
     spec_ids: Mutex<HashMap<String, String>>,
+    /// The specs that failed, so that the deployments depending on them are skipped.
+    failed_specs: Mutex<HashSet<String>>,
 }
 
 /// Carries `plan` out: reads through `reads`, writes through `writes` (the same client, or a
 /// [dry-run](peak_press_apps::ClientBuilder::dry_run) one to see the writes instead), and reports
-/// each step to `on_event`. A resource that fails does not stop the others.
+/// each step to `on_event`. A resource that fails does not stop the others, except those that
+/// depend on it, which are skipped; a plan with a resource wrong in the files
+/// ([`ProblemKind::Invalid`]) sends no write at all, and reports each such resource.
 pub async fn apply(
     reads: &Client,
     writes: &Client,
@@ -97,13 +107,22 @@ pub async fn apply(
     let run = Run {
         reads,
         writes,
+        plan,
         options,
         on_event,
         report: Mutex::new(ApplyReport::default()),
         spec_ids: Mutex::new(spec_ids),
+        failed_specs: Mutex::new(HashSet::new()),
     };
+    if plan.invalid().next().is_some() {
+        for change in plan.invalid() {
+            let message = change.problem.as_ref().map(|p| p.message.clone()).unwrap_or_default();
+            run.settle(change, Err(crate::Error::Invalid(message)));
+        }
+        return run.report.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
     let (deletes, others): (Vec<&Change>, Vec<&Change>) =
-        plan.resources.iter().partition(|change| change.actions.contains(&Action::Delete));
+        plan.resources.iter().partition(|change| change.actions().contains(&Action::Delete));
     let of = |kind| others.iter().copied().filter(move |change: &&Change| change.kind == kind);
     run.each(of(Kind::Spec), |change| run.spec(change)).await;
     let touched = run.each(of(Kind::Deployment), |change| run.deployment(change)).await;
@@ -115,9 +134,9 @@ pub async fn apply(
             .into_iter()
             .flatten()
             .flatten()
-            .map(|(name, id)| async move {
+            .map(|(change, id)| async move {
                 let waited = run.reads.wait_for_deployment(&id).timeout(timeout).deployed().await;
-                run.settle(Kind::Deployment, &name, waited.map(|_| Vec::new()).map_err(crate::Error::from));
+                run.settle(change, waited.map(|_| Vec::new()).map_err(crate::Error::from));
             })
             .collect();
         stream::iter(waits).buffer_unordered(CONCURRENCY).collect::<Vec<()>>().await;
@@ -125,8 +144,9 @@ pub async fn apply(
     run.report.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl Run<'_> {
-    /// Runs `step` for each change, concurrently; returns what each succeeded with.
+impl<'a> Run<'a> {
+    /// Runs `step` for each change that has something to do or a problem, concurrently; returns
+    /// what each succeeded with.
     async fn each<'c, T, F>(
         &self,
         changes: impl Iterator<Item = &'c Change>,
@@ -137,17 +157,21 @@ impl Run<'_> {
     {
         // The futures are made first and streamed as they are, which keeps apply `Send`.
         let steps: Vec<_> = changes
-            .filter(|change| !change.actions.is_empty() || change.refused.is_some())
+            .filter(|change| !change.operations.is_empty() || change.problem.is_some())
             .map(|change| {
                 let step = step(change);
                 async move {
-                    match step.await {
+                    let outcome = match self.blocked(change) {
+                        Some(error) => Err(error),
+                        None => step.await,
+                    };
+                    match outcome {
                         Ok((done, value)) => {
-                            self.settle(change.kind, &change.name, Ok(done));
+                            self.settle(change, Ok(done));
                             Some(value)
                         }
                         Err(error) => {
-                            self.settle(change.kind, &change.name, Err(error));
+                            self.settle(change, Err(error));
                             None
                         }
                     }
@@ -157,13 +181,34 @@ impl Run<'_> {
         stream::iter(steps).buffer_unordered(CONCURRENCY).collect().await
     }
 
-    fn settle(&self, kind: Kind, name: &str, outcome: Result<Vec<Done>, crate::Error>) {
+    /// Why `change` is not attempted: its own problem, or a failure of the spec it depends on.
+    fn blocked(&self, change: &Change) -> Option<crate::Error> {
+        if let Some(problem) = &change.problem {
+            return Some(match problem.kind {
+                ProblemKind::Refused => crate::Error::Refused(problem.message.clone()),
+                _ => crate::Error::Unreadable(problem.message.clone()),
+            });
+        }
+        let spec = change.depends_on.as_ref()?;
+        let failed = self.failed_specs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        failed.contains(spec).then(|| crate::Error::Skipped(format!("its spec {spec:?} failed")))
+    }
+
+    fn settle(&self, change: &Change, outcome: Result<Vec<Done>, crate::Error>) {
         let mut report = self.report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match outcome {
             Ok(done) => report.done.extend(done),
             Err(error) => {
-                (self.on_event)(&Event { kind, name: name.to_owned(), what: format!("failed: {error}") });
-                report.failed.push(Failed { kind, name: name.to_owned(), error });
+                if change.kind == Kind::Spec {
+                    let mut failed = self.failed_specs.lock().unwrap_or_else(|p| p.into_inner());
+                    failed.insert(change.name.clone());
+                }
+                let what = match &error {
+                    crate::Error::Skipped(why) => format!("skipped: {why}"),
+                    error => format!("failed: {}", self.plan.redact(&error.to_string())),
+                };
+                (self.on_event)(&Event { kind: change.kind, name: change.name.clone(), what });
+                report.failed.push(Failed { kind: change.kind, name: change.name.clone(), error });
             }
         }
     }
@@ -173,11 +218,19 @@ impl Run<'_> {
         Done { kind: change.kind, name: change.name.clone(), action, id: id.to_owned() }
     }
 
-    /// A write's outcome, with a dry run's stopped request noted and taken as done: `stand_in`
-    /// is what the write would have answered.
-    fn sent<T>(&self, outcome: Result<T, Error>, stand_in: impl FnOnce() -> T) -> Result<T, Error> {
+    /// A write's outcome, with a dry run's stopped request noted (its hidden values masked) and
+    /// taken as done: `stand_in` is what the write would have answered.
+    fn sent<T>(
+        &self,
+        change: &Change,
+        outcome: Result<T, Error>,
+        stand_in: impl FnOnce() -> T,
+    ) -> Result<T, Error> {
         match outcome {
-            Err(Error::NotSent { request }) => {
+            Err(Error::NotSent { mut request }) => {
+                if let Some(body) = request.body.as_ref().and_then(|b| serde_json::from_slice(b).ok()) {
+                    request.body = Some(serde_json::to_vec(&change.masked(&body)).unwrap_or_default().into());
+                }
                 self.report.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).unsent.push(*request);
                 Ok(stand_in())
             }
@@ -186,28 +239,35 @@ impl Run<'_> {
     }
 
     async fn spec(&self, change: &Change) -> Result<(Vec<Done>, ()), crate::Error> {
-        if let Some(why) = &change.refused {
-            return Err(crate::Error::Refused(why.clone()));
-        }
         let mut done = Vec::new();
         let mut id = change.id.clone().unwrap_or_default();
-        if let Some(spec) = &change.work.create_spec {
-            let created = write_once(|| self.create_spec(spec), || self.find_spec(spec.name())).await;
-            id = self.sent(created, || format!("(new spec {})", spec.name()))?;
-            self.spec_ids.lock().unwrap_or_else(|p| p.into_inner()).insert(change.name.clone(), id.clone());
-            done.push(self.done(change, Action::Create, &id, format!("created ({id})")));
-        }
-        if let Some(update) = &change.work.update_spec {
-            let updated = self.writes.update_spec_metadata(&id, update.clone()).await.map(drop);
-            self.sent(updated, || ())?;
-            done.push(self.done(change, Action::Update, &id, "updated".to_owned()));
-        }
-        if let Some(release) = &change.work.release {
-            let version = &release.release.version;
-            let created =
-                write_once(|| self.create_release(&id, release), || self.find_release(&id, version)).await;
-            self.sent(created, || ())?;
-            done.push(self.done(change, Action::Release, &id, format!("released {version}")));
+        for operation in &change.operations {
+            match operation {
+                Operation::CreateSpec { spec } => {
+                    let created = write_once(|| self.create_spec(spec), || self.find_spec(spec.name())).await;
+                    id = self.sent(change, created, || format!("(new spec {})", spec.name()))?;
+                    let mut ids = self.spec_ids.lock().unwrap_or_else(|p| p.into_inner());
+                    ids.insert(change.name.clone(), id.clone());
+                    drop(ids);
+                    done.push(self.done(change, Action::Create, &id, format!("created ({id})")));
+                }
+                Operation::UpdateSpec { update } => {
+                    let updated = self.writes.update_spec_metadata(&id, (**update).clone()).await.map(drop);
+                    self.sent(change, updated, || ())?;
+                    done.push(self.done(change, Action::Update, &id, "updated".to_owned()));
+                }
+                Operation::CreateRelease { release } => {
+                    let version = &release.release.version;
+                    let created =
+                        write_once(|| self.create_release(&id, release), || self.find_release(&id, version))
+                            .await;
+                    self.sent(change, created, || ())?;
+                    done.push(self.done(change, Action::Release, &id, format!("released {version}")));
+                }
+                other => {
+                    return Err(crate::Error::Invalid(format!("a spec cannot {}", other.action().as_str())));
+                }
+            }
         }
         Ok((done, ()))
     }
@@ -245,56 +305,73 @@ impl Run<'_> {
         }
     }
 
-    /// Returns the deployment's id when it was created, revised or redeployed, for `--wait`.
+    /// Returns the deployment and its id when it was created, revised or redeployed, for `--wait`.
     async fn deployment(
         &self,
-        change: &Change,
-    ) -> Result<(Vec<Done>, Option<(String, String)>), crate::Error> {
+        change: &'a Change,
+    ) -> Result<(Vec<Done>, Option<(&'a Change, String)>), crate::Error> {
         let mut done = Vec::new();
         let mut id = change.id.clone().unwrap_or_default();
         let mut touched = false;
-        if let Some((target, create)) = &change.work.create_deployment {
-            let spec_id = match target {
-                SpecTarget::Id(id) => id.clone(),
-                SpecTarget::Name(name) => self
-                    .spec_ids
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| crate::Error::Invalid(format!("spec {name:?} was not created")))?,
-            };
-            let mut create = create.clone();
-            create.spec.id = spec_id;
-            let name = create.metadata.name.clone();
-            let created =
-                write_once(|| self.create_deployment(&create), || self.find_deployment(&name)).await;
-            id = self.sent(created, || format!("(new deployment {name})"))?;
-            touched = true;
-            done.push(self.done(change, Action::Create, &id, format!("created ({id})")));
+        for operation in &change.operations {
+            match operation {
+                Operation::CreateDeployment { spec, deployment } => {
+                    let spec_id = match spec {
+                        SpecTarget::Id(id) => id.clone(),
+                        SpecTarget::Name(name) => {
+                            let ids = self.spec_ids.lock().unwrap_or_else(|p| p.into_inner());
+                            let id = ids.get(name).cloned();
+                            id.ok_or_else(|| {
+                                crate::Error::Skipped(format!("its spec {name:?} was not created"))
+                            })?
+                        }
+                    };
+                    let mut create = (**deployment).clone();
+                    create.spec.id = spec_id;
+                    let name = create.metadata.name.clone();
+                    let created =
+                        write_once(|| self.create_deployment(&create), || self.find_deployment(&name)).await;
+                    id = self.sent(change, created, || format!("(new deployment {name})"))?;
+                    touched = true;
+                    done.push(self.done(change, Action::Create, &id, format!("created ({id})")));
+                }
+                Operation::UpdateDeployment { update } => {
+                    let updated =
+                        self.writes.update_deployment_metadata(&id, (**update).clone()).await.map(drop);
+                    self.sent(change, updated, || ())?;
+                    done.push(self.done(change, Action::Update, &id, "updated".to_owned()));
+                }
+                Operation::CreateRevision { revision } => {
+                    // Another apply may have made the same revision since the plan: look first.
+                    let revised = match self.revision_matching(&id, revision).await? {
+                        Some(number) => Ok(number),
+                        None => {
+                            write_once(
+                                || self.revise(&id, revision),
+                                || self.revision_matching(&id, revision),
+                            )
+                            .await
+                        }
+                    };
+                    let number = self.sent(change, revised, || 0)?;
+                    touched = true;
+                    done.push(self.done(change, Action::Revise, &id, format!("revision {number}")));
+                }
+                Operation::Redeploy => {
+                    let redeployed = self.writes.redeploy(&id).await.map(drop);
+                    self.sent(change, redeployed, || ())?;
+                    touched = true;
+                    done.push(self.done(change, Action::Redeploy, &id, "redeploying".to_owned()));
+                }
+                other => {
+                    return Err(crate::Error::Invalid(format!(
+                        "a deployment cannot {}",
+                        other.action().as_str()
+                    )));
+                }
+            }
         }
-        if let Some(update) = &change.work.update_deployment {
-            let updated = self.writes.update_deployment_metadata(&id, update.clone()).await.map(drop);
-            self.sent(updated, || ())?;
-            done.push(self.done(change, Action::Update, &id, "updated".to_owned()));
-        }
-        if let Some(revise) = &change.work.revise {
-            // Another apply may have made the same revision since the plan: look first.
-            let revised = match self.revision_matching(&id, revise).await? {
-                Some(number) => Ok(number),
-                None => write_once(|| self.revise(&id, revise), || self.revision_matching(&id, revise)).await,
-            };
-            let number = self.sent(revised, || 0)?;
-            touched = true;
-            done.push(self.done(change, Action::Revise, &id, format!("revision {number}")));
-        }
-        if change.actions.contains(&Action::Redeploy) {
-            let redeployed = self.writes.redeploy(&id).await.map(drop);
-            self.sent(redeployed, || ())?;
-            touched = true;
-            done.push(self.done(change, Action::Redeploy, &id, "redeploying".to_owned()));
-        }
-        Ok((done, touched.then(|| (change.name.clone(), id))))
+        Ok((done, touched.then_some((change, id))))
     }
 
     async fn create_deployment(&self, create: &NewDeployment) -> Result<String, Error> {
@@ -339,7 +416,7 @@ impl Run<'_> {
             Kind::Spec => self.writes.delete_spec(&id).await,
         };
         let sent = deleted.is_ok();
-        self.sent(deleted, || ())?;
+        self.sent(change, deleted, || ())?;
         if change.kind == Kind::Deployment && sent {
             // A spec cannot be deleted while its deployments are still being deleted.
             let limit = self.options.wait.unwrap_or(crate::DELETE_WAIT);

@@ -2,12 +2,12 @@
 //! a value matches when everything the file gives is there (fields it leaves out are not
 //! differences), and numbers match whatever their spelling (`2` and `2.0`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// A field that would change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
     /// Where, such as `metadata.title` or `appParameters.run.replicas`.
     pub path: String,
@@ -16,7 +16,7 @@ pub struct FieldChange {
     /// The value the files give.
     pub new: Value,
     /// A masked value: neither is shown.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
 }
 
@@ -53,9 +53,57 @@ pub fn contained(want: &Value, have: &Value) -> bool {
             want.len() == have.len() && want.iter().zip(have).all(|(want, have)| contained(want, have))
         }
         (Value::Array(want), Value::Null) => want.is_empty(),
-        (Value::Number(want), Value::Number(have)) => want.as_f64() == have.as_f64(),
+        (Value::Number(want), Value::Number(have)) => same_number(want, have),
         (want, have) => want == have,
     }
+}
+
+/// Integers compare exactly (2^53 + 1 is not 2^53), and an integer equals a float of the same
+/// value (`2` and `2.0`, as a YAML file and the service may spell the same number).
+fn same_number(want: &serde_json::Number, have: &serde_json::Number) -> bool {
+    match (want.as_i64(), have.as_i64(), want.as_u64(), have.as_u64()) {
+        (Some(want), Some(have), _, _) => want == have,
+        (_, _, Some(want), Some(have)) => want == have,
+        _ => want.as_f64() == have.as_f64(),
+    }
+}
+
+/// `value` as JSON text with every object's keys in order, whatever map the JSON library was
+/// built with (a crate elsewhere in the tree may turn on its order-preserving map): what digests
+/// and checksums are computed over.
+pub fn canonical(value: &Value) -> String {
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (index, key) in keys.into_iter().enumerate() {
+                    if index > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(':');
+                    write(&map[key], out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
 }
 
 /// The fields of `want` that `have` lacks or holds otherwise, under `path`; each list that
@@ -82,7 +130,7 @@ pub fn digest(salt: &str, values: &Value) -> String {
     let mut hasher = Sha256::new();
     hasher.update(salt.as_bytes());
     hasher.update([0]);
-    hasher.update(values.to_string().as_bytes());
+    hasher.update(canonical(values).as_bytes());
     hasher.finalize().iter().take(12).map(|byte| format!("{byte:02x}")).collect()
 }
 
@@ -112,6 +160,17 @@ mod tests {
             &mut out,
         );
         assert_eq!(out, vec![FieldChange::new("metadata.title", json!("Old"), json!("New"))]);
+    }
+
+    #[test]
+    fn integers_compare_exactly_and_keys_in_order() {
+        assert!(contained(&json!(9_007_199_254_740_993_i64), &json!(9_007_199_254_740_993_i64)));
+        assert!(!contained(&json!(9_007_199_254_740_993_i64), &json!(9_007_199_254_740_992_i64)));
+        assert!(contained(&json!(2), &json!(2.0)));
+        assert_eq!(
+            canonical(&json!({"b": [1, {"d": 1, "c": 2}], "a": "x"})),
+            r#"{"a":"x","b":[1,{"c":2,"d":1}]}"#
+        );
     }
 
     #[test]

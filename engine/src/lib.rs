@@ -73,6 +73,9 @@ mod compare;
 mod desired;
 mod marks;
 mod plan;
+mod planner;
+mod saved;
+mod values;
 
 use std::time::Duration;
 
@@ -81,7 +84,14 @@ pub use compare::FieldChange;
 pub use desired::{
     DeploymentBody, DesiredDeployment, DesiredSpec, DesiredState, RevisionNotes, SpecSelector,
 };
-pub use plan::{Action, Change, Kind, PLAN_FORMAT_VERSION, Plan, Summary, plan, to_json};
+pub use plan::{
+    Action, Change, Kind, MASK, Operation, PLAN_FORMAT_VERSION, Plan, Problem, ProblemKind, SpecTarget,
+    Summary, to_json,
+};
+pub use planner::plan;
+pub use saved::{
+    SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedPlanError, Stale, StaleResource, Target, check_fresh,
+};
 
 /// How many resources are read or written at once.
 const CONCURRENCY: usize = 8;
@@ -111,9 +121,16 @@ pub enum Error {
     /// The desired state contradicts itself: a name twice, a spec that exists nowhere.
     #[error("{0}")]
     Invalid(String),
-    /// Apply refuses this change (see [`Change::refused`]).
+    /// Apply refuses this change (see [`ProblemKind::Refused`]).
     #[error("refused: {0}")]
     Refused(String),
+    /// The service would not show what the plan of this resource needed
+    /// (see [`ProblemKind::Unreadable`]).
+    #[error("{0}")]
+    Unreadable(String),
+    /// Not attempted: what it depends on failed.
+    #[error("skipped: {0}")]
+    Skipped(String),
     /// The service or the connection failed.
     #[error(transparent)]
     Client(#[from] peak_press_apps::Error),

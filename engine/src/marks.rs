@@ -1,6 +1,10 @@
 //! What apply writes into the service so that a later plan can read it back, all of it visible
-//! there: the owner's tag on each resource it manages, and a digest of masked values at the end
-//! of a revision's notes.
+//! there: the owner's tag on each resource it manages, the list of tags its files set, and a
+//! digest of masked values at the end of a revision's notes.
+
+use std::collections::BTreeSet;
+
+use peak_press_apps::types::Tag;
 
 /// The prefix of the tags apply manages; a file's own tags with it are ignored.
 const PREFIX: &str = "press-apps.";
@@ -13,6 +17,54 @@ pub fn owner(owner: &str) -> String {
 /// Whether a tag is one apply manages.
 pub fn is_mark(tag: &str) -> bool {
     tag.starts_with(PREFIX)
+}
+
+/// The tag that lists the tags the files set at the last apply, as a JSON array of names:
+/// what a later apply may remove when a file no longer gives them.
+const APPLIED: &str = "press-apps.tags:";
+
+/// The tags a resource should carry, merged three ways as `kubectl apply` merges fields: the
+/// files' tags; every tag someone else set on the service (apply removes only a tag that its
+/// files set before, as [`APPLIED`] on the resource records, and no longer give); every owner's
+/// mark already there; this apply's owner mark; and the record of the files' tags, when there are
+/// any. The order of the tags already there is kept.
+pub fn tags(file: &[Tag], current: &[Tag], owner: Option<&str>) -> Vec<Tag> {
+    let given: Vec<&str> = file.iter().map(|tag| tag.name.as_str()).filter(|name| !is_mark(name)).collect();
+    let before = applied(current);
+    let mut names: Vec<String> = current
+        .iter()
+        .map(|tag| tag.name.clone())
+        .filter(|name| {
+            if is_mark(name) {
+                name.starts_with(&owner_prefix())
+            } else {
+                given.contains(&name.as_str()) || !before.contains(name)
+            }
+        })
+        .collect();
+    let marks = owner.map(self::owner).into_iter().chain(applied_mark(&given));
+    for name in given.iter().map(|name| (*name).to_owned()).chain(marks) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names.into_iter().map(|name| Tag { name }).collect()
+}
+
+fn owner_prefix() -> String {
+    owner("")
+}
+
+/// The tags the files set at the last apply, from the record among `tags`.
+fn applied(tags: &[Tag]) -> BTreeSet<String> {
+    let record = tags.iter().find_map(|tag| tag.name.strip_prefix(APPLIED));
+    record.and_then(|list| serde_json::from_str(list).ok()).unwrap_or_default()
+}
+
+/// The record of `given`, none when the files give no tag.
+fn applied_mark(given: &[&str]) -> Option<String> {
+    let sorted: BTreeSet<&str> = given.iter().copied().collect();
+    (!sorted.is_empty()).then(|| format!("{APPLIED}{}", serde_json::to_string(&sorted).unwrap_or_default()))
 }
 
 /// The line that ends a revision's notes when it was made with masked values.
@@ -43,5 +95,32 @@ mod tests {
         assert_eq!(digest_of(Some("Bump replicas")), None);
         assert_eq!(with_digest(None, None), "Applied by press-apps");
         assert!(is_mark(&owner("team-a")) && !is_mark("ml"));
+    }
+
+    fn named(names: &[&str]) -> Vec<Tag> {
+        names.iter().map(|name| Tag { name: (*name).to_owned() }).collect()
+    }
+
+    fn names(tags: Vec<Tag>) -> Vec<String> {
+        tags.into_iter().map(|tag| tag.name).collect()
+    }
+
+    #[test]
+    fn tags_merge_three_ways() {
+        // Created: the files' tags, the owner, the record.
+        let first = tags(&named(&["ml", "churn"]), &[], Some("team-a"));
+        assert_eq!(
+            names(first.clone()),
+            ["ml", "churn", "press-apps.owner:team-a", r#"press-apps.tags:["churn","ml"]"#]
+        );
+        // Someone adds "by-hand"; the file drops "churn": it goes, "by-hand" stays, and an apply
+        // without an owner keeps the owner's mark.
+        let mut on_service = first;
+        on_service.push(Tag { name: "by-hand".into() });
+        let second = tags(&named(&["ml"]), &on_service, None);
+        assert_eq!(names(second), ["ml", "press-apps.owner:team-a", "by-hand", r#"press-apps.tags:["ml"]"#]);
+        // Made before the record existed: nothing is known to be the files', so nothing goes.
+        let adopted = tags(&named(&["ml"]), &named(&["legacy", "ml"]), Some("b"));
+        assert_eq!(names(adopted), ["legacy", "ml", "press-apps.owner:b", r#"press-apps.tags:["ml"]"#]);
     }
 }

@@ -60,7 +60,7 @@ async fn converge(client: &Client, desired: &DesiredState, options: &Options) ->
 }
 
 fn actions(plan: &Plan, name: &str) -> Vec<Action> {
-    plan.resources.iter().find(|c| c.name == name).map(|c| c.actions.clone()).unwrap_or_default()
+    plan.resources.iter().find(|c| c.name == name).map(|c| c.actions()).unwrap_or_default()
 }
 
 /// Everything the service holds, without ids and times: specs with every release, deployments
@@ -140,7 +140,7 @@ async fn each_kind_of_change_and_then_nothing_to_do() {
     let by_hand = peak_press_apps::types::DeploymentMetadataUpdate::builder().title("Renamed by hand");
     client.update_deployment_metadata(&id, by_hand).await.unwrap();
     let drifted = plan(&client, &files, &options).await.unwrap();
-    assert_eq!(drifted.resources[1].actions, vec![Action::Update]);
+    assert_eq!(drifted.resources[1].actions(), vec![Action::Update]);
     assert_eq!(drifted.resources[1].fields[0].path, "metadata.title");
     assert_eq!(
         (&drifted.resources[1].fields[0].old, &drifted.resources[1].fields[0].new),
@@ -165,10 +165,14 @@ async fn a_changed_hidden_value_makes_a_revision_and_an_unchanged_one_does_not()
     let rotated = desired(&[spec("s", "1.0.0", "T")], &[deployment("d", "s", 1, "secret-2")]);
     let (planned, _) = converge(&client, &rotated, &options).await;
     let change = &planned.resources[1];
-    assert_eq!(change.actions, vec![Action::Revise]);
+    assert_eq!(change.actions(), vec![Action::Revise]);
     assert!(change.fields.iter().all(|f| f.hidden && f.old.is_null() && f.new.is_null()), "{change:?}");
-    let shown = serde_json::to_string(&planned.resources).unwrap();
+    // Every printed form masks it; only the plan's own value, which apply sends, holds it.
+    let shown = planned.to_json().to_string();
     assert!(!shown.contains("secret-1") && !shown.contains("secret-2"), "{shown}");
+    assert!(shown.contains(peak_press_apps_engine::MASK), "{shown}");
+    assert!(serde_json::to_string(&planned).unwrap().contains("secret-2"));
+    assert_eq!(planned.redact("refused: \"secret-2\" is too short"), "refused: \"********\" is too short");
     assert!(!plan(&client, &rotated, &options).await.unwrap().has_changes());
 }
 
@@ -187,7 +191,7 @@ async fn drift_refusals_and_failed_deployments_are_shown() {
     let mut edited = spec("s", "2.0.0", "T");
     edited["parameters"]["run"][0]["defaultValue"] = json!(9);
     let refused = plan(&client, &desired(&[edited], &[]), &options).await.unwrap();
-    assert!(refused.resources[0].refused.as_ref().unwrap().contains("bump the version"));
+    assert!(refused.resources[0].problem.as_ref().unwrap().message.contains("bump the version"));
     let report = apply(&client, &client, &refused, &options, &|_| {}).await;
     assert_eq!(report.failed.len(), 1);
 
@@ -197,10 +201,10 @@ async fn drift_refusals_and_failed_deployments_are_shown() {
     emulator.set_deployment_status(&id, EmulatorDeploymentStatus::Failed).unwrap();
     let failed = plan(&client, &files, &options).await.unwrap();
     assert!(failed.resources[1].notes[0].contains("failed"), "{failed:?}");
-    assert!(failed.resources[1].actions.is_empty());
+    assert!(failed.resources[1].operations.is_empty());
     let redeploy = Options { redeploy_failed: true, ..Options::default() };
     let (planned, _) = converge(&client, &files, &redeploy).await;
-    assert_eq!(planned.resources[1].actions, vec![Action::Redeploy]);
+    assert_eq!(planned.resources[1].actions(), vec![Action::Redeploy]);
 }
 
 #[tokio::test]
@@ -217,7 +221,7 @@ async fn prune_deletes_only_what_its_own_owner_made() {
     let deleted: Vec<(Kind, &str)> = planned
         .resources
         .iter()
-        .filter(|c| c.actions == [Action::Delete])
+        .filter(|c| c.actions() == [Action::Delete])
         .map(|c| (c.kind, c.name.as_str()))
         .collect();
     assert_eq!(deleted, [(Kind::Deployment, "a-dep"), (Kind::Spec, "a-spec")]);
@@ -228,9 +232,13 @@ async fn prune_deletes_only_what_its_own_owner_made() {
         "team b's are untouched"
     );
 
-    // Without --prune, nothing is ever deleted.
+    // Without --prune, nothing is ever deleted, but the plan lists the orphans and says how.
     let kept = plan(&client, &DesiredState::default(), &owned("team-b")).await.unwrap();
-    assert!(kept.resources.is_empty());
+    let orphans: Vec<(Kind, &str)> = kept.resources.iter().map(|c| (c.kind, c.name.as_str())).collect();
+    assert_eq!(orphans, [(Kind::Deployment, "b-dep"), (Kind::Spec, "b-spec")]);
+    assert!(kept.resources.iter().all(|c| c.operations.is_empty() && c.orphaned), "{kept:?}");
+    assert!(kept.resources[0].notes[0].contains("--prune"), "{kept:?}");
+    assert_eq!(kept.summary().orphaned, 2);
 }
 
 #[tokio::test]

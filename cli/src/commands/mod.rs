@@ -32,6 +32,7 @@ use futures::TryStreamExt;
 use peak_press_apps::{
     API_KEY_VARIABLE, Client, ListQuery, Paginator, TOKEN_VARIABLE, UnsentRequest, types::Deployment,
 };
+use peak_press_apps_engine::Target;
 use serde_json::{Map, Value, json};
 
 use crate::{
@@ -80,6 +81,14 @@ impl LazyClient {
         }
         let client = build()?;
         Ok(cell.get_or_init(|| client))
+    }
+
+    /// Where a plan is made or applied: the reading client's base URL and a fingerprint of the
+    /// token (a dry run's stands in when there is none).
+    pub fn target(&self) -> Result<Target, Failure> {
+        let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let token = variable(TOKEN_VARIABLE).or_else(|| variable(API_KEY_VARIABLE)).unwrap_or_default();
+        Ok(Target::new(self.reader()?.base_url(), &token))
     }
 
     fn build(&self, dry_run: bool) -> Result<Client, Failure> {
