@@ -232,3 +232,114 @@ async fn the_schema_of_the_set_accepts_both_kinds_of_file() {
     typo["body"]["spec"]["nmae"] = Value::from("churn");
     assert!(!validator.is_valid(&typo), "an unknown key is refused");
 }
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_applied_as_reviewed_and_refused_when_stale() {
+    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    let temp = repository("saved", 2);
+    let dir = temp.path();
+
+    // Reviewed on the pull request, applied on merge: exactly that plan, the files not read again.
+    let planned =
+        press_apps(&emulator, dir, &["plan", "apps", "-p", "api_key=first", "--out", "reviewed.plan"]);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    assert!(planned.stderr.contains("press-apps apply reviewed.plan"), "{}", planned.stderr);
+    assert_eq!(mode(&dir.join("reviewed.plan")), 0o600, "it holds hidden values");
+    std::fs::remove_dir_all(dir.join("apps")).unwrap();
+    let applied = press_apps(&emulator, dir, &["apply", "reviewed.plan"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(applied.stdout, "Apply: 2 created, 0 updated, 0 deleted, 0 unchanged.\n");
+
+    // A second plan, then a change by hand before it is applied: refused, nothing written.
+    let temp = repository("saved-2", 3);
+    let dir = temp.path();
+    let planned = press_apps(&emulator, dir, &["plan", "apps", "-p", "api_key=first", "--out", "next.plan"]);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    let id = press_apps(&emulator, dir, &["deployments", "list", "--jq", ".deployments[0].id"]).stdout;
+    let by_hand = "title: Retitled by hand\n";
+    std::fs::write(dir.join("by-hand.yaml"), format!("body:\n  {by_hand}")).unwrap();
+    let updated = press_apps(&emulator, dir, &["deployments", "update-metadata", id.trim(), "by-hand.yaml"]);
+    assert_eq!(updated.code, 0, "{}", updated.stderr);
+    emulator.clear_requests();
+    let stale = press_apps(&emulator, dir, &["apply", "next.plan"]);
+    assert_eq!(stale.code, 8, "{}", stale.stderr);
+    assert!(stale.stderr.contains("deployment churn-prod: metadata.title"), "{}", stale.stderr);
+    assert!(stale.stderr.contains("no write was sent"), "{}", stale.stderr);
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"), "nothing was written");
+
+    // Edited, cut short, or given with options of its own: refused.
+    let text = std::fs::read_to_string(dir.join("next.plan")).unwrap();
+    std::fs::write(dir.join("edited.plan"), text.replace("\"replicas\": 3", "\"replicas\": 30")).unwrap();
+    let edited = press_apps(&emulator, dir, &["apply", "edited.plan"]);
+    assert_eq!(edited.code, 8, "{}", edited.stderr);
+    assert!(edited.stderr.contains("checksum"), "{}", edited.stderr);
+    std::fs::write(dir.join("cut.plan"), &text[..text.len() / 2]).unwrap();
+    assert_eq!(press_apps(&emulator, dir, &["apply", "cut.plan"]).code, 8);
+    let flags = press_apps(&emulator, dir, &["apply", "next.plan", "-p", "api_key=x"]);
+    assert_eq!(flags.code, 2, "{}", flags.stderr);
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"), "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_owner_comes_from_the_environment_and_a_markdown_plan_is_a_review_comment() {
+    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    let temp = repository("markdown", 2);
+    let dir = temp.path();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+            .args(args)
+            .args(["--base-url", emulator.base_url()])
+            .current_dir(dir)
+            .env("PEAK_AUTH_TOKEN", TOKEN)
+            .env("PRESS_APPS_OWNER", "team-env")
+            .output()
+            .unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (code, markdown) = run(&["plan", "apps", "-p", "api_key=very-secret", "-o", "markdown"]);
+    assert_eq!(code, Some(0));
+    assert!(markdown.starts_with("### press-apps plan\n\n**Plan: 2 to create,"), "{markdown}");
+    assert!(markdown.contains("| `+` | deployment | churn-prod | create |"), "{markdown}");
+    assert!(
+        markdown.contains("<details><summary><code>+</code> spec <b>churn</b>: create</summary>"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(
+            "<code>metadata.title</code> | <code>(none)</code> | <code>&quot;Churn model&quot;</code>"
+        ) || markdown
+            .contains("<code>metadata.title</code> | <code>(none)</code> | <code>\"Churn model\"</code>"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("press-apps.owner:team-env"), "the owner from PRESS_APPS_OWNER: {markdown}");
+    assert!(!markdown.contains("very-secret"), "{markdown}");
+    assert_eq!(run(&["specs", "list", "-o", "markdown"]).0, Some(2), "markdown is for plan");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_pin_is_shown_in_its_file_and_line_and_apply_writes_nothing() {
+    let emulator = Emulator::start().await.unwrap();
+    let temp = repository("pin", 2);
+    let dir = temp.path();
+    let pinned =
+        DEPLOYMENT.replace("    name: churn\n", "    name: churn\n    release:\n      version: 0.9.0\n");
+    std::fs::write(dir.join("apps/deployments/churn-prod.yaml"), pinned.replace("REPLICAS", "1")).unwrap();
+    for command in ["plan", "apply"] {
+        let run = press_apps(&emulator, dir, &[command, "apps", "-p", "api_key=k"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "deployment churn-prod in apps/deployments/churn-prod.yaml (line 9, column 7): release 0.9.0 of spec \"churn\""
+            ),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("the releases there are: 1.0.0"), "{}", run.stderr);
+    }
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"), "nothing was written");
+}

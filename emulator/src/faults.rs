@@ -36,10 +36,13 @@ pub enum Fault {
     Truncate,
     /// The handler panics; the emulator answers 500 and serves on.
     Panic,
+    /// 403, before the request is carried out: the service refuses this caller the resource
+    /// (a permission taken away). Not drawn at random; for scripts.
+    Forbidden,
 }
 
 impl Fault {
-    /// The faults drawn from unless others are chosen: all but `Panic`.
+    /// The faults drawn from unless others are chosen: all but `Panic` and `Forbidden`.
     pub const DEFAULT: [Fault; 6] = [
         Fault::TooManyRequests,
         Fault::Unavailable,
@@ -62,9 +65,10 @@ impl FromStr for Fault {
             "reset" => Self::Reset,
             "truncate" => Self::Truncate,
             "panic" => Self::Panic,
+            "403" => Self::Forbidden,
             other => {
                 return Err(format!(
-                    "unknown fault {other:?}: expected 429, 503, 500, 502, reset, truncate or panic"
+                    "unknown fault {other:?}: expected 429, 503, 500, 502, 403, reset, truncate or panic"
                 ));
             }
         })
@@ -214,6 +218,7 @@ pub(crate) async fn strike(fault: Fault, retry_after_seconds: u64, request: Requ
             broken_body(response, half)
         }
         Fault::Panic => panic!("injected fault: a handler panicked"),
+        Fault::Forbidden => ApiError::forbidden("injected fault: this caller may not see it").into_response(),
     }
 }
 

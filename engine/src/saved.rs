@@ -108,18 +108,16 @@ impl SavedPlan {
         Self { target, options: options.into(), plan }
     }
 
-    /// The file's bytes: JSON, its content followed by a SHA-256 of it.
+    /// The file's bytes: JSON that says first what it is, then the SHA-256 of its content, then
+    /// the content.
     pub fn to_bytes(&self) -> Vec<u8> {
         let content = json(self);
-        let file = serde_json::json!({
-            "format": FORMAT,
-            "version": SAVED_PLAN_VERSION,
-            "content": content,
-            "sha256": checksum(&content),
-        });
-        let mut bytes = serde_json::to_vec_pretty(&file).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes
+        let text = serde_json::to_string_pretty(&content).unwrap_or_default();
+        format!(
+            "{{\n\"format\": \"{FORMAT}\",\n\"version\": {SAVED_PLAN_VERSION},\n\"sha256\": \"{}\",\n\"content\": {text}\n}}\n",
+            checksum(&content)
+        )
+        .into_bytes()
     }
 
     /// Reads a file that [`to_bytes`](Self::to_bytes) wrote, refusing anything else.

@@ -234,7 +234,7 @@ fn problem_line(change: &Change, sources: &Sources) -> String {
         .get(&(change.kind, change.name.clone()))
         .map(|source| {
             let line = problem.path.as_deref().map(|path| source.place(path)).unwrap_or_default();
-            format!(" ({}{line})", source.shown)
+            format!(" in {}{line}", source.shown)
         })
         .unwrap_or_default();
     format!("{} {}{place}: {}", change.kind.as_str(), change.name, problem.message)

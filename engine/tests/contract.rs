@@ -1,0 +1,223 @@
+//! The plan as the contract a team reviews and applies, against the emulator: a saved plan read
+//! back exactly and refused when stale or not its own, problems found before any write and kept
+//! with their resource, dependents skipped, other writers' tags kept, hidden values masked.
+
+mod support;
+
+use peak_press_apps::{
+    Client,
+    types::{SpecMetadataUpdate, SpecUpdate},
+};
+use peak_press_apps_emulator::{Fault, Operation};
+use peak_press_apps_engine::{
+    Action, Error, Kind, MASK, Options, ProblemKind, SavedPlan, SavedPlanError, Target, apply, check_fresh,
+    plan,
+};
+use serde_json::json;
+use support::*;
+
+fn saved_with(plan: peak_press_apps_engine::Plan, client: &Client, options: &Options) -> SavedPlan {
+    SavedPlan::new(plan, Target::new(client.base_url(), "t"), options)
+}
+
+#[tokio::test]
+async fn a_saved_plan_reads_back_exactly_and_refuses_what_is_not_its_own() {
+    let (_emulator, client) = emulator().await;
+    let options = owned("team-a");
+    let files =
+        desired(&[spec("churn", "1.0.0", "Churn")], &[deployment("churn-prod", "churn", 2, "secret-1")]);
+    let planned = plan(&client, &files, &options).await.unwrap();
+    let saved = saved_with(planned, &client, &options);
+    let bytes = saved.to_bytes();
+    assert_eq!(SavedPlan::from_bytes(&bytes).unwrap(), saved);
+
+    let edited = String::from_utf8(bytes.clone()).unwrap().replace("Churn", "Chorn");
+    let error = SavedPlan::from_bytes(edited.as_bytes()).unwrap_err();
+    assert!(matches!(&error, SavedPlanError::Unreadable(m) if m.contains("changed after")), "{error}");
+    let error = SavedPlan::from_bytes(&bytes[..bytes.len() / 2]).unwrap_err();
+    assert!(matches!(&error, SavedPlanError::Unreadable(m) if m.contains("cut short")), "{error}");
+    assert!(
+        String::from_utf8_lossy(&bytes).starts_with("{\n\"format\": \"press-apps-plan\",\n\"version\": 1,")
+    );
+    let newer = String::from_utf8(bytes.clone()).unwrap().replacen("\"version\": 1", "\"version\": 7", 1);
+    let error = SavedPlan::from_bytes(newer.as_bytes()).unwrap_err();
+    assert!(matches!(error, SavedPlanError::Version { found: 7, expected: 1 }), "{error}");
+    assert!(SavedPlan::from_bytes(b"body:\n  metadata: {}\n").is_err());
+
+    assert!(saved.check_target(&Target::new(client.base_url(), "t")).is_ok());
+    let elsewhere = saved.check_target(&Target::new("http://127.0.0.1:1", "t")).unwrap_err();
+    assert!(elsewhere.to_string().contains("plan again against http://127.0.0.1:1"), "{elsewhere}");
+    let other_token = saved.check_target(&Target::new(client.base_url(), "another")).unwrap_err();
+    assert!(other_token.to_string().contains("another credential"), "{other_token}");
+    assert!(!other_token.to_string().contains("another\""), "the credential itself is never shown");
+
+    // Read back, it is carried out as a plan made now would be.
+    let report =
+        apply(&client, &client, &SavedPlan::from_bytes(&bytes).unwrap().plan, &options, &|_| {}).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(!plan(&client, &files, &options).await.unwrap().has_changes());
+}
+
+#[tokio::test]
+async fn a_stale_plan_names_what_changed_and_nothing_is_written() {
+    let (emulator, client) = emulator().await;
+    let options = owned("team-a");
+    let files = desired(&[spec("churn", "1.0.0", "Churn")], &[deployment("churn-prod", "churn", 2, "k")]);
+    converge(&client, &files, &options).await;
+
+    // Reviewed: a new title, and a spec to create.
+    let changed = desired(
+        &[spec("churn", "1.0.0", "Churn v2"), spec("fresh", "1.0.0", "Fresh")],
+        &[deployment("churn-prod", "churn", 2, "k")],
+    );
+    let reviewed = plan(&client, &changed, &options).await.unwrap();
+    assert_eq!(check_fresh(&client, &reviewed).await.unwrap(), Ok(()));
+
+    // Meanwhile someone retitles the spec and another apply creates "fresh".
+    let id = reviewed.resources[0].id.clone().unwrap();
+    client
+        .update_spec_metadata(
+            &id,
+            SpecUpdate::builder().metadata(SpecMetadataUpdate::builder().title("By hand")),
+        )
+        .await
+        .unwrap();
+    converge(&client, &desired(&[spec("fresh", "1.0.0", "Other")], &[]), &Options::default()).await;
+    emulator.clear_requests();
+
+    let stale = check_fresh(&client, &reviewed).await.unwrap().unwrap_err();
+    let named: Vec<(Kind, &str)> = stale.resources.iter().map(|r| (r.kind, r.name.as_str())).collect();
+    assert_eq!(named, [(Kind::Spec, "churn"), (Kind::Spec, "fresh")]);
+    assert_eq!(stale.resources[0].what, r#"metadata.title: "Churn" -> "By hand""#);
+    assert!(stale.resources[1].what.starts_with("created since the plan"), "{stale}");
+    assert!(stale.to_string().contains("no write was sent"), "{stale}");
+    assert_eq!(writes(&emulator), Vec::<String>::new(), "checking sends no write");
+    // The unchanged deployment is not a reason: only what the plan writes to is checked.
+    assert_eq!(stale.resources.len(), 2);
+}
+
+#[tokio::test]
+async fn a_bad_pin_and_a_bad_value_are_found_at_plan_time_and_nothing_is_written() {
+    let (emulator, client) = emulator().await;
+    converge(&client, &desired(&[spec("churn", "1.1.0", "Churn")], &[]), &Options::default()).await;
+    emulator.clear_requests();
+
+    let mut pinned = deployment("pinned", "churn", 1, "k");
+    pinned["body"]["spec"]["release"] = json!({"version": "1.0.0"});
+    let mut typo = deployment("typo", "churn", 1, "k");
+    typo["body"]["appParameters"]["run"]["replicas"] = json!("five");
+    let mut unknown = deployment("unknown", "churn", 1, "k");
+    unknown["body"]["appParameters"]["run"]["replica"] = json!(2);
+    let fine = deployment("fine", "churn", 1, "k");
+    let files = desired(&[spec("churn", "1.1.0", "Churn")], &[pinned, typo, unknown, fine]);
+    let planned = plan(&client, &files, &Options::default()).await.unwrap();
+
+    let problem = |name: &str| planned.resources.iter().find(|c| c.name == name).unwrap().problem.clone();
+    let pin = problem("pinned").unwrap();
+    assert_eq!((pin.kind, pin.path.as_deref()), (ProblemKind::Invalid, Some("body.spec.release.version")));
+    assert!(pin.message.contains("release 1.0.0") && pin.message.contains("are: 1.1.0"), "{}", pin.message);
+    let typo = problem("typo").unwrap();
+    assert_eq!(typo.path.as_deref(), Some("body.appParameters.run.replicas"));
+    assert!(typo.message.contains("of type number") && typo.message.contains("\"five\""), "{}", typo.message);
+    assert!(problem("unknown").unwrap().message.contains("no run parameter \"replica\""));
+    assert_eq!(problem("fine"), None);
+    assert_eq!(planned.summary().invalid, 3);
+
+    let report = apply(&client, &client, &planned, &Options::default(), &|_| {}).await;
+    assert_eq!(report.failed.len(), 3, "{:?}", report.failed);
+    assert!(report.failed.iter().all(|f| matches!(f.error, Error::Invalid(_))));
+    assert!(report.done.is_empty());
+    assert_eq!(writes(&emulator), Vec::<String>::new(), "not even the valid deployment is created");
+}
+
+#[tokio::test]
+async fn a_resource_the_service_will_not_show_is_a_problem_and_the_rest_goes_on() {
+    let (emulator, client) = emulator().await;
+    let files =
+        desired(&[spec("s", "1.0.0", "S")], &[deployment("d1", "s", 1, "k"), deployment("d2", "s", 1, "k")]);
+    converge(&client, &files, &Options::default()).await;
+
+    let changed =
+        desired(&[spec("s", "1.0.0", "S")], &[deployment("d1", "s", 5, "k"), deployment("d2", "s", 5, "k")]);
+    emulator.fail_next_operation(Operation::DescribeDeploymentRevision, 1, Fault::Forbidden);
+    let planned = plan(&client, &changed, &Options::default()).await.unwrap();
+    let deployments: Vec<_> = planned.resources.iter().filter(|c| c.kind == Kind::Deployment).collect();
+    let (unreadable, readable): (Vec<_>, Vec<_>) = deployments.into_iter().partition(|c| c.problem.is_some());
+    assert_eq!((unreadable.len(), readable.len()), (1, 1), "{planned:?}");
+    assert_eq!(unreadable[0].problem.as_ref().unwrap().kind, ProblemKind::Unreadable);
+    assert!(unreadable[0].problem.as_ref().unwrap().message.contains("403"), "{planned:?}");
+    assert_eq!(readable[0].actions(), [Action::Revise]);
+
+    let report = apply(&client, &client, &planned, &Options::default(), &|_| {}).await;
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].name, unreadable[0].name);
+    assert!(report.done.iter().any(|d| d.name == readable[0].name && d.action == Action::Revise));
+}
+
+#[tokio::test]
+async fn a_deployment_whose_spec_failed_is_skipped_with_the_cause_and_the_others_go_on() {
+    let (emulator, client) = emulator().await;
+    let files = desired(
+        &[spec("a", "1.0.0", "A"), spec("b", "1.0.0", "B")],
+        &[deployment("da", "a", 1, "k"), deployment("db", "b", 1, "k")],
+    );
+    let planned = plan(&client, &files, &Options::default()).await.unwrap();
+    emulator.fail_next_operation(Operation::CreateSpec, 1, Fault::Forbidden);
+    let report = apply(&client, &client, &planned, &Options::default(), &|_| {}).await;
+
+    let failed: Vec<(Kind, &str)> = report.failed.iter().map(|f| (f.kind, f.name.as_str())).collect();
+    assert_eq!(failed.len(), 2, "{:?}", report.failed);
+    let (spec, dependent) = (&report.failed[0], &report.failed[1]);
+    assert_eq!(spec.kind, Kind::Spec);
+    assert_eq!(dependent.name, format!("d{}", spec.name));
+    assert!(
+        matches!(&dependent.error, Error::Skipped(why) if why.contains(&format!("spec {:?}", spec.name)))
+    );
+    let created: Vec<&str> = report.done.iter().map(|d| d.name.as_str()).collect();
+    let other = if spec.name == "a" { "b" } else { "a" };
+    assert_eq!(created, [other.to_owned(), format!("d{other}")]);
+    // Nothing of the failed spec's deployment reached the service.
+    assert!(!writes(&emulator).iter().any(|w| w.contains("deployments") && w.contains(&spec.name)));
+}
+
+#[tokio::test]
+async fn tags_others_set_survive_the_owner_stays_and_a_tag_dropped_from_the_files_goes() {
+    let (_emulator, client) = emulator().await;
+    let (_, created) = converge(&client, &desired(&[spec("s", "1.0.0", "S")], &[]), &owned("team-a")).await;
+    let id = created.done[0].id.clone();
+    let current = client.describe_spec(&id).await.unwrap();
+    let mut tags = current.metadata.tags.clone();
+    tags.push(peak_press_apps::types::Tag { name: "by-hand".into() });
+    client
+        .update_spec_metadata(&id, SpecUpdate::builder().metadata(SpecMetadataUpdate::builder().tags(tags)))
+        .await
+        .unwrap();
+
+    // The files drop "ml" for "churn"; this apply names no owner.
+    let mut retagged = spec("s", "1.0.0", "S");
+    retagged["body"]["metadata"]["tags"] = json!([{"name": "churn"}]);
+    let (planned, _) = converge(&client, &desired(&[retagged.clone()], &[]), &Options::default()).await;
+    assert_eq!(planned.resources[0].actions(), [Action::Update]);
+    let names: Vec<String> =
+        client.describe_spec(&id).await.unwrap().metadata.tags.into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["press-apps.owner:team-a", "by-hand", "churn", r#"press-apps.tags:["churn"]"#]);
+    assert!(!plan(&client, &desired(&[retagged], &[]), &Options::default()).await.unwrap().has_changes());
+}
+
+#[tokio::test]
+async fn hidden_values_are_masked_in_a_dry_run_and_in_messages() {
+    let (emulator, client) = emulator().await;
+    let files = desired(&[spec("s", "1.0.0", "S")], &[deployment("d", "s", 1, "top-secret-value")]);
+    let planned = plan(&client, &files, &Options::default()).await.unwrap();
+    let dry = Client::builder().token("t").base_url(emulator.base_url()).dry_run().build().unwrap();
+    let report = apply(&client, &dry, &planned, &Options::default(), &|_| {}).await;
+    assert_eq!(report.unsent.len(), 2, "{:?}", report.failed);
+    let bodies: Vec<String> = report
+        .unsent
+        .iter()
+        .map(|r| String::from_utf8_lossy(r.body.as_deref().unwrap_or_default()).into_owned())
+        .collect();
+    assert!(bodies.iter().all(|body| !body.contains("top-secret-value")), "{bodies:?}");
+    assert!(bodies[1].contains(MASK) && bodies[1].contains("\"replicas\":1"), "{bodies:?}");
+    assert!(planned.redact("422: \"top-secret-value\" is too short").contains(MASK));
+}
