@@ -10,6 +10,7 @@ use crate::{
         LazyClient,
         declarative::{self, ApplyArgs, PlanArgs},
         deployments::{self, Deployments},
+        export::{self, ExportArgs},
         specs::{self, Specs},
     },
     failure::{Failure, exit_codes_help},
@@ -71,6 +72,9 @@ pub enum Command {
     /// Makes the service match the files: creates, updates, releases, revises and (with
     /// --prune) deletes, in dependency order. Safe to run again, interrupted or twice at once.
     Apply(ApplyArgs),
+    /// Writes the tenant's specs and deployments as the files plan and apply read, to adopt what
+    /// already exists: export, commit, then `apply --owner NAME`.
+    Export(ExportArgs),
     /// Prints the JSON Schema of a command's input file, for editors (`schema specs create`,
     /// the same as that command's `--schema`; `schema apply` for the files of plan and apply).
     Schema {
@@ -104,6 +108,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Deployments(command) => deployments::run(command, &client, &mut printer).await,
         Command::Plan(args) => declarative::plan_command(args, &client, &mut printer).await,
         Command::Apply(args) => declarative::apply_command(args, &client, &mut printer).await,
+        Command::Export(args) => export::export_command(args, &client).await,
         Command::Schema { group, command } => {
             schema_of(&group, command.as_deref().unwrap_or_default(), &client, &mut printer).await
         }

@@ -343,3 +343,62 @@ async fn a_bad_pin_is_shown_in_its_file_and_line_and_apply_writes_nothing() {
     }
     assert!(emulator.requests().iter().all(|r| r.method == "GET"), "nothing was written");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_exists_is_exported_as_files_that_plan_finds_unchanged_and_is_adopted_with_an_owner() {
+    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    // Made by hand, with the official commands' files: no owner, no record of the hidden value.
+    std::fs::write(
+        dir.join("spec.yaml"),
+        SPEC.replace(
+            "    summary: Predicts churn\n",
+            "    summary: Predicts churn\n    tags:\n      - name: ml\n",
+        ),
+    )
+    .unwrap();
+    let created = press_apps(&emulator, dir, &["specs", "create", "spec.yaml", "--jq", ".id"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let deployment = format!(
+        "body:\n  metadata:\n    name: churn-prod\n    summary: Nightly\n  spec:\n    id: {}\n    release:\n      version: 1.0.0\n  appParameters:\n    run:\n      replicas: 4\n      api_key: hand-made-secret\n  revision:\n    notes: by hand\n",
+        created.stdout.trim()
+    );
+    std::fs::write(dir.join("deployment.yaml"), deployment).unwrap();
+    assert_eq!(press_apps(&emulator, dir, &["deployments", "create", "deployment.yaml"]).code, 0);
+
+    let exported = press_apps(&emulator, dir, &["export", "repo"]);
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+    assert!(exported.stderr.contains("wrote 1 specs and 1 deployments"), "{}", exported.stderr);
+    assert!(exported.stderr.contains("-p churn_prod_api_key=VALUE"), "{}", exported.stderr);
+    let file = std::fs::read_to_string(dir.join("repo/deployments/churn-prod.yaml")).unwrap();
+    assert!(
+        file.contains("name: churn\n") && file.contains("version: 1.0.0"),
+        "by spec name and release: {file}"
+    );
+    assert!(!file.contains("hand-made-secret") && file.contains("'{{ churn_prod_api_key }}'"), "{file}");
+
+    // Right after: no change, and a remark that the hidden value cannot be verified.
+    let planned = press_apps(
+        &emulator,
+        dir,
+        &["plan", "repo", "-p", "churn_prod_api_key=hand-made-secret", "--detailed-exitcode"],
+    );
+    assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
+    assert!(planned.stdout.contains("cannot be verified"), "{}", planned.stdout);
+    assert!(
+        planned.stdout.ends_with("Plan: 0 to create, 0 to update, 0 to delete, 2 unchanged.\n"),
+        "{}",
+        planned.stdout
+    );
+
+    // Adopted: apply with an owner only adds the owner's mark.
+    emulator.clear_requests();
+    let adopted =
+        press_apps(&emulator, dir, &["apply", "repo", "-p", "churn_prod_api_key=x", "--owner", "team"]);
+    assert_eq!(adopted.code, 0, "{}", adopted.stderr);
+    let writes: Vec<String> =
+        emulator.requests().iter().filter(|r| r.method != "GET").map(|r| r.method.clone()).collect();
+    assert_eq!(writes, ["PATCH", "PATCH"], "the two owner marks, nothing else");
+    assert_eq!(press_apps(&emulator, dir, &["export", "repo"]).code, 2, "never overwrites");
+}

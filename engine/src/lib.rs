@@ -71,6 +71,7 @@
 mod apply;
 mod compare;
 mod desired;
+mod export;
 mod marks;
 mod plan;
 mod planner;
@@ -84,6 +85,7 @@ pub use compare::FieldChange;
 pub use desired::{
     DeploymentBody, DesiredDeployment, DesiredSpec, DesiredState, RevisionNotes, SpecSelector,
 };
+pub use export::{Export, export};
 pub use plan::{
     Action, Change, Kind, MASK, Operation, PLAN_FORMAT_VERSION, Plan, Problem, ProblemKind, SpecTarget,
     Summary, to_json,

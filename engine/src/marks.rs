@@ -51,6 +51,12 @@ pub fn tags(file: &[Tag], current: &[Tag], owner: Option<&str>) -> Vec<Tag> {
     names.into_iter().map(|name| Tag { name }).collect()
 }
 
+/// Whether a tag is the record of the files' tags, which alone is no reason to update: a
+/// resource made before the record existed, or adopted, gets it with its next update.
+pub fn is_record(tag: &str) -> bool {
+    tag.starts_with(APPLIED)
+}
+
 fn owner_prefix() -> String {
     owner("")
 }

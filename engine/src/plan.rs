@@ -46,6 +46,10 @@ pub struct Change {
     /// What apply leaves alone but a reader must know: drift, a failed deployment, an orphan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What a reader may want to know that is no difference: hidden values that no apply
+    /// recorded, so that they cannot be verified (the next revision apply makes records them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remarks: Vec<String>,
     /// Why apply will not bring it to what the files say, if it will not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
@@ -246,6 +250,7 @@ impl Change {
             operations: Vec::new(),
             fields: Vec::new(),
             notes: Vec::new(),
+            remarks: Vec::new(),
             problem: None,
             orphaned: false,
             depends_on: None,

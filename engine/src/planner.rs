@@ -346,7 +346,8 @@ fn metadata_changes(wanted: &impl Serialize, current: &impl Serialize) -> Vec<Fi
     let (mut wanted, current) = (json(wanted), json(current));
     let tags = |metadata: &Value| -> BTreeSet<String> {
         let names = metadata["tags"].as_array().into_iter().flatten();
-        names.filter_map(|tag| tag["name"].as_str().map(str::to_owned)).collect()
+        let names = names.filter_map(|tag| tag["name"].as_str());
+        names.filter(|name| !marks::is_record(name)).map(str::to_owned).collect()
     };
     let (want_tags, have_tags) = (tags(&wanted), tags(&current));
     if let Value::Object(map) = &mut wanted {
@@ -583,7 +584,7 @@ async fn plan_deployment(
             (Some(want), Some(have)) if want != have => {
                 revision_fields.push(FieldChange::hidden("appParameters (hidden values)"))
             }
-            (Some(_), None) => change.notes.push(
+            (Some(_), None) => change.remarks.push(
                 "hidden values cannot be verified: no apply recorded them; the next revision apply \
                  makes records them"
                     .to_owned(),

@@ -396,7 +396,11 @@ pub fn what(change: &Change) -> String {
 }
 
 fn write_change(text: &mut String, change: &Change, sources: &Sources) {
-    if change.operations.is_empty() && change.problem.is_none() && change.notes.is_empty() {
+    if change.operations.is_empty()
+        && change.problem.is_none()
+        && change.notes.is_empty()
+        && change.remarks.is_empty()
+    {
         return;
     }
     let kind = change.kind.as_str();
@@ -414,7 +418,7 @@ fn write_change(text: &mut String, change: &Change, sources: &Sources) {
     if change.problem.is_some() {
         let _ = writeln!(text, "    problem: {}", problem_line(change, sources));
     }
-    for note in &change.notes {
+    for note in change.notes.iter().chain(&change.remarks) {
         let _ = writeln!(text, "    note: {note}");
     }
 }

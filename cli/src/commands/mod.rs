@@ -24,6 +24,7 @@ macro_rules! answer {
 
 pub mod declarative;
 pub mod deployments;
+pub mod export;
 pub mod specs;
 
 use std::cell::OnceCell;

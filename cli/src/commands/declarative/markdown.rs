@@ -77,7 +77,7 @@ fn section(change: &Change, problem: &impl Fn(&Change) -> String) -> String {
     if change.problem.is_some() {
         let _ = writeln!(out, "> **Problem:** {}\n", cell(&problem(change)));
     }
-    for note in &change.notes {
+    for note in change.notes.iter().chain(&change.remarks) {
         let _ = writeln!(out, "> {}\n", cell(note));
     }
     if !change.fields.is_empty() {
