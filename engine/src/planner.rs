@@ -46,7 +46,7 @@ pub async fn plan(client: &Client, desired: &DesiredState, options: &Options) ->
     )?;
     let current = Current {
         specs_by_id: specs.iter().map(|spec| (spec.id.clone(), spec.metadata.name.clone())).collect(),
-        specs: specs.into_iter().map(|spec| (spec.metadata.name.clone(), spec)).collect(),
+        specs: by_name(specs, options.owner.as_deref()),
         deployments: deployments.into_iter().map(|d| (d.metadata.name.clone(), d)).collect(),
     };
     // The futures are made first and streamed as they are, which keeps the whole plan `Send`.
@@ -79,6 +79,29 @@ pub async fn plan(client: &Client, desired: &DesiredState, options: &Options) ->
         return Err(Error::Invalid("pruning needs an owner: only what it marked is ever deleted".to_owned()));
     }
     Ok(Plan { format_version: PLAN_FORMAT_VERSION, resources })
+}
+
+/// The specs by name. Names are unique within a tenant, but a listing also holds other tenants'
+/// public and shared specs: of several with one name, the tenant's own is the private one (no
+/// other tenant's private spec is listed) or the one with this owner's mark. (A name that only
+/// another tenant's public spec holds cannot be told from the tenant's own public spec: no field
+/// of the API says whose a spec is.)
+fn by_name(specs: Vec<Spec>, owner: Option<&str>) -> HashMap<String, Spec> {
+    let mark = owner.map(marks::owner);
+    let own = |spec: &Spec| {
+        spec.scope.as_ref().is_some_and(|scope| json(scope) == "private")
+            || mark.as_ref().is_some_and(|mark| spec.metadata.tags.iter().any(|tag| &tag.name == mark))
+    };
+    let mut chosen: HashMap<String, Spec> = HashMap::new();
+    for spec in specs {
+        match chosen.get(&spec.metadata.name) {
+            Some(held) if own(held) || !own(&spec) => {}
+            _ => {
+                chosen.insert(spec.metadata.name.clone(), spec);
+            }
+        }
+    }
+    chosen
 }
 
 /// A resource's change, or, when the service refused a read of it (a 4xx such as 404 or 403),

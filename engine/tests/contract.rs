@@ -4,6 +4,7 @@
 
 mod support;
 
+use futures::TryStreamExt;
 use peak_press_apps::{
     Client,
     types::{SpecMetadataUpdate, SpecUpdate},
@@ -220,4 +221,36 @@ async fn hidden_values_are_masked_in_a_dry_run_and_in_messages() {
     assert!(bodies.iter().all(|body| !body.contains("top-secret-value")), "{bodies:?}");
     assert!(bodies[1].contains(MASK) && bodies[1].contains("\"replicas\":1"), "{bodies:?}");
     assert!(planned.redact("422: \"top-secret-value\" is too short").contains(MASK));
+}
+
+#[tokio::test]
+async fn of_two_specs_with_one_name_the_tenants_own_is_matched_not_another_tenants_public_one() {
+    let emulator = peak_press_apps_emulator::Emulator::builder()
+        .tenant_token("team", "mine")
+        .tenant_token("elsewhere", "theirs")
+        .deploy_delay(std::time::Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let client = |token: &str| Client::builder().token(token).base_url(emulator.base_url()).build().unwrap();
+    let (mine, theirs) = (client("mine"), client("theirs"));
+    let mut public = spec("b", "1.0.0", "Theirs");
+    public["scope"] = json!("public");
+    // One name made by us first, the other by them first, so that listing order cannot decide.
+    converge(&mine, &desired(&[spec("a", "1.0.0", "Ours")], &[]), &Options::default()).await;
+    let mut public_a = public.clone();
+    public_a["body"]["metadata"]["name"] = json!("a");
+    converge(&theirs, &desired(&[public_a, public], &[]), &Options::default()).await;
+    // (Made directly: a plan of "b" now would match their public "b", the one case the API gives
+    // no way to tell apart; see the engine's docs.)
+    let own_b: peak_press_apps::types::NewSpec =
+        serde_json::from_value(spec("b", "1.0.0", "Ours")["body"].clone()).unwrap();
+    let parameters = serde_json::from_value(spec("b", "1.0.0", "Ours")["parameters"].clone()).unwrap();
+    mine.create_spec(own_b).featured(false).parameters(parameters).await.unwrap();
+
+    let files = desired(&[spec("a", "1.0.0", "Ours"), spec("b", "1.0.0", "Ours")], &[]);
+    let planned = plan(&mine, &files, &Options::default()).await.unwrap();
+    assert!(!planned.has_changes(), "both match our own: {planned:?}");
+    let listed: Vec<_> = mine.list_specs().items().try_collect().await.unwrap();
+    assert_eq!(listed.len(), 4, "their public specs are listed to us");
 }
