@@ -62,6 +62,9 @@ fn main() {
             state_on_disk(&mut report).await;
             start_up_from_disk(&mut report).await;
         }
+        if run("10") {
+            plan_at_scale(&mut report).await;
+        }
     });
     if run("6") {
         build_cost(&mut report);
@@ -832,6 +835,120 @@ async fn declarative(report: &mut String) {
         ms(planned),
         baseline.as_secs_f64() / applied.as_secs_f64(),
         ms(planned),
+    )
+    .unwrap();
+}
+
+/// Writes the set of section 10: `specs` spec files and two deployments of each, with `replicas`
+/// run replicas for the first `changed` deployments and 2 for the others.
+fn write_set(dir: &std::path::Path, specs: usize, changed: usize, replicas: usize) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..specs {
+        std::fs::write(dir.join(format!("spec-{i:04}.yaml")), set_spec(i)).unwrap();
+        for j in 0..2 {
+            let by_name = format!("name: churn-model-{i:03}");
+            let file = set_deployment(i, j, &by_name);
+            let file = if i * 2 + j < changed {
+                file.replace(&format!("replicas: {}", j + 2), &format!("replicas: {replicas}"))
+            } else {
+                file
+            };
+            std::fs::write(dir.join(format!("deployment-{i:04}-{j}.yaml")), file).unwrap();
+        }
+    }
+}
+
+/// Section 10: a plan with nothing to change over 1,000 specs and 2,000 deployments with 20 ms
+/// added to every answer; and applying a saved plan against applying the files directly.
+async fn plan_at_scale(report: &mut String) {
+    writeln!(report, "## 10. Plan at scale, and saved plans\n").unwrap();
+    let Ok(press_apps) = std::env::var("PRESS_APPS") else {
+        writeln!(report, "Skipped: set PRESS_APPS (`.ci/bench` does).\n").unwrap();
+        return;
+    };
+    const SPECS: usize = 1_000;
+    const CHANGED: usize = 100;
+    let root = std::env::temp_dir().join(format!("press-apps-bench-scale-{}", std::process::id()));
+    let (set, next) = (root.join("set"), root.join("next"));
+    write_set(&set, SPECS, 0, 0);
+    write_set(&next, SPECS, CHANGED, 9);
+    let run = |url: String, args: Vec<String>| {
+        let press = press_apps.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+            all.extend(["--owner", "bench", "--base-url", &url]);
+            let started = Instant::now();
+            let output = Command::new(&press).args(&all).env("PEAK_AUTH_TOKEN", "bench").output().unwrap();
+            assert!(output.status.success(), "{all:?}: {}", String::from_utf8_lossy(&output.stderr));
+            started.elapsed()
+        })
+    };
+    let args = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<String>>();
+    let (set_dir, next_dir) = (set.display().to_string(), next.display().to_string());
+
+    // Filled without latency, then every answer slowed by 20 ms.
+    let direct = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    run(direct.base_url().to_owned(), args(&["apply", &set_dir])).await.unwrap();
+    let saved =
+        Emulator::builder().deploy_delay(Duration::ZERO).state(direct.export_state()).start().await.unwrap();
+    let latency = Faults::new(0.0).latency(Duration::from_millis(20));
+    direct.set_faults(Some(latency.clone()));
+    saved.set_faults(Some(latency));
+
+    let mut plans = Vec::new();
+    for _ in 0..3 {
+        direct.clear_requests();
+        plans.push(
+            run(direct.base_url().to_owned(), args(&["plan", &set_dir, "--detailed-exitcode"]))
+                .await
+                .unwrap(),
+        );
+    }
+    let plan_requests = direct.requests().len();
+    let plan_time = median(plans);
+
+    // The same change both ways: the files applied directly, and a saved plan of them applied.
+    direct.clear_requests();
+    let direct_apply = run(direct.base_url().to_owned(), args(&["apply", &next_dir])).await.unwrap();
+    let direct_requests = direct.requests().len();
+    let plan_file = root.join("reviewed.plan").display().to_string();
+    run(saved.base_url().to_owned(), args(&["plan", &next_dir, "--out", &plan_file])).await.unwrap();
+    saved.clear_requests();
+    let file_args = vec!["apply".to_owned(), plan_file];
+    let press = press_apps.clone();
+    let url = saved.base_url().to_owned();
+    let saved_apply = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let output = Command::new(&press)
+            .args(&file_args)
+            .args(["--base-url", &url])
+            .env("PEAK_AUTH_TOKEN", "bench")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        started.elapsed()
+    })
+    .await
+    .unwrap();
+    let saved_requests = saved.requests().len();
+    assert_eq!(counts(&direct).await, counts(&saved).await, "both made the same");
+    let _ = std::fs::remove_dir_all(&root);
+    writeln!(
+        report,
+        "{SPECS} specs and {} deployments as YAML files (the files of section 8), already applied; 20 ms added \
+         to every answer of the emulator; each command started afresh, release build.\n\n| | wall time | requests |\n|---|---|---|\n\
+         | `press-apps plan` with nothing to change (median of 3) | {} | {plan_requests} |\n\
+         | `press-apps apply DIR`: {CHANGED} deployments revised, planned and applied in one go (baseline) | {} | {direct_requests} |\n\
+         | `press-apps apply FILE`: the same change from a saved plan, checked for staleness first | {} | {saved_requests} |\n\n\
+         **A plan with nothing to change takes {}** (target under 3 s); **applying the saved plan takes {:.2} of \
+         the direct apply's time** (target at most 1).\n",
+        SPECS * 2,
+        ms(plan_time),
+        ms(direct_apply),
+        ms(saved_apply),
+        ms(plan_time),
+        saved_apply.as_secs_f64() / direct_apply.as_secs_f64(),
     )
     .unwrap();
 }

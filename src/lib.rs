@@ -141,7 +141,8 @@
 //! that `schema_for!` needs no dependency of your own:
 //!
 //! ```toml
-//! peak-press-apps = { version = "0.1", features = ["schemars"] }
+//! # Not on crates.io yet: a checkout of the repository, as in the README.
+//! peak-press-apps = { path = "../peak-press-apps", features = ["schemars"] }
 //! ```
 //!
 //! ```

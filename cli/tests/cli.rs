@@ -893,3 +893,11 @@ async fn tables_for_one_answer_and_a_word_about_more_pages() {
     .ok();
     assert!(last.stderr.is_empty(), "{}", last.stderr);
 }
+
+#[test]
+fn a_mistyped_command_gets_the_right_one_suggested() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_press-apps")).arg("spce").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("similar subcommands exist") && stderr.contains("'specs'"), "{stderr}");
+}

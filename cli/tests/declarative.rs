@@ -138,7 +138,7 @@ async fn plan_then_apply_then_nothing_left_to_do() {
         .iter()
         .filter_map(|t| t["name"].as_str())
         .collect();
-    assert_eq!(tags, ["press-apps.owner:team-a"]);
+    assert_eq!(tags, ["press-apps.owner:team-a", r#"press-apps.applied:{"fields":["title"]}"#]);
 
     emulator.clear_requests();
     let again = press_apps(&emulator, dir, &with(&["apply"]));

@@ -36,8 +36,8 @@ struct Flags {
     /// The share (0 to 1) of answers on /v1 replaced by an injected fault.
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
-    /// The faults to draw from: 429, 503, 500, 502, reset, truncate, panic (all but panic
-    /// unless given).
+    /// The faults to draw from: 429, 503, 500, 502, 403, reset, truncate, panic (all but panic
+    /// and 403 unless given).
     #[arg(long, value_delimiter = ',', value_name = "FAULT")]
     faults: Vec<Fault>,
     /// The seed of the fault draws, for runs that repeat.

@@ -10,7 +10,11 @@ use std::{
     sync::Mutex,
 };
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{
+    FutureExt, StreamExt, TryStreamExt,
+    future::{BoxFuture, Shared},
+    stream,
+};
 use peak_press_apps::{
     Client, Error, UnsentRequest,
     types::{NewDeployment, NewRelease, NewRevision},
@@ -22,6 +26,11 @@ use crate::{
     desired::DesiredSpec,
     plan::{Action, Change, Kind, Operation, Plan, ProblemKind, SpecTarget},
 };
+
+/// Whether apply has anything to do for `change`: operations, or a problem to report.
+fn active(change: &Change) -> bool {
+    !change.operations.is_empty() || change.problem.is_some()
+}
 
 /// How many times a write is tried when its answers leave it undone.
 const WRITE_ATTEMPTS: u32 = 4;
@@ -123,9 +132,31 @@ pub async fn apply(
     }
     let (deletes, others): (Vec<&Change>, Vec<&Change>) =
         plan.resources.iter().partition(|change| change.actions().contains(&Action::Delete));
-    let of = |kind| others.iter().copied().filter(move |change: &&Change| change.kind == kind);
-    run.each(of(Kind::Spec), |change| run.spec(change)).await;
-    let touched = run.each(of(Kind::Deployment), |change| run.deployment(change)).await;
+    let of =
+        |kind| others.iter().copied().filter(move |change: &&Change| change.kind == kind && active(change));
+    // Specs and deployments at once: a deployment waits only for the spec whose creation or new
+    // release it needs, and is skipped if that fails.
+    let spec_steps: HashMap<&str, Shared<BoxFuture<'_, ()>>> = of(Kind::Spec)
+        .map(|change| {
+            (change.name.as_str(), run.attempt(change, run.spec(change)).map(drop).boxed().shared())
+        })
+        .collect();
+    let specs = spec_steps.values().cloned().map(|step| step.map(|()| None).boxed());
+    let deployments = of(Kind::Deployment).map(|change| {
+        let after = change.depends_on.as_deref().and_then(|spec| spec_steps.get(spec)).cloned();
+        let step = run.deployment(change);
+        let run = &run;
+        async move {
+            if let Some(after) = after {
+                after.await;
+            }
+            run.attempt(change, step).await
+        }
+        .boxed()
+    });
+    let steps: Vec<_> = specs.chain(deployments).collect();
+    let touched: Vec<_> = stream::iter(steps).buffer_unordered(CONCURRENCY).collect().await;
+    drop(spec_steps);
     run.each(deletes.iter().copied().filter(|c| c.kind == Kind::Deployment), |c| run.delete(c)).await;
     run.each(deletes.iter().copied().filter(|c| c.kind == Kind::Spec), |c| run.delete(c)).await;
     if let Some(timeout) = options.wait {
@@ -145,40 +176,40 @@ pub async fn apply(
 }
 
 impl<'a> Run<'a> {
-    /// Runs `step` for each change that has something to do or a problem, concurrently; returns
-    /// what each succeeded with.
-    async fn each<'c, T, F>(
-        &self,
-        changes: impl Iterator<Item = &'c Change>,
-        step: impl Fn(&'c Change) -> F,
-    ) -> Vec<Option<T>>
+    /// Runs `step` for each change that has something to do or a problem, concurrently.
+    async fn each<'c, F>(&self, changes: impl Iterator<Item = &'c Change>, step: impl Fn(&'c Change) -> F)
     where
-        F: Future<Output = Result<(Vec<Done>, T), crate::Error>>,
+        F: Future<Output = Result<(Vec<Done>, ()), crate::Error>>,
     {
         // The futures are made first and streamed as they are, which keeps apply `Send`.
         let steps: Vec<_> = changes
-            .filter(|change| !change.operations.is_empty() || change.problem.is_some())
-            .map(|change| {
-                let step = step(change);
-                async move {
-                    let outcome = match self.blocked(change) {
-                        Some(error) => Err(error),
-                        None => step.await,
-                    };
-                    match outcome {
-                        Ok((done, value)) => {
-                            self.settle(change, Ok(done));
-                            Some(value)
-                        }
-                        Err(error) => {
-                            self.settle(change, Err(error));
-                            None
-                        }
-                    }
-                }
-            })
+            .filter(|change| active(change))
+            .map(|change| self.attempt(change, step(change)))
             .collect();
-        stream::iter(steps).buffer_unordered(CONCURRENCY).collect().await
+        stream::iter(steps).buffer_unordered(CONCURRENCY).collect::<Vec<_>>().await;
+    }
+
+    /// Runs `step` for `change` unless it is blocked, and settles the outcome; returns what it
+    /// succeeded with.
+    async fn attempt<T>(
+        &self,
+        change: &Change,
+        step: impl Future<Output = Result<(Vec<Done>, T), crate::Error>>,
+    ) -> Option<T> {
+        let outcome = match self.blocked(change) {
+            Some(error) => Err(error),
+            None => step.await,
+        };
+        match outcome {
+            Ok((done, value)) => {
+                self.settle(change, Ok(done));
+                Some(value)
+            }
+            Err(error) => {
+                self.settle(change, Err(error));
+                None
+            }
+        }
     }
 
     /// Why `change` is not attempted: its own problem, or a failure of the spec it depends on.

@@ -13,7 +13,7 @@ use peak_press_apps::{
 use serde_json::Value;
 
 use crate::{
-    CONCURRENCY, Error,
+    Error, READ_CONCURRENCY,
     compare::json,
     desired::{DeploymentBody, DesiredDeployment, DesiredSpec, SpecSelector},
     marks,
@@ -46,7 +46,8 @@ pub async fn export(client: &Client, names: &[String]) -> Result<Export, Error> 
         specs.iter().map(|spec| (spec.id.clone(), spec.metadata.name.clone())).collect();
     let spec_reads: Vec<_> =
         specs.iter().filter(|s| wanted(&s.metadata.name)).map(|s| export_spec(client, s)).collect();
-    let mut specs: Vec<DesiredSpec> = stream::iter(spec_reads).buffered(CONCURRENCY).try_collect().await?;
+    let mut specs: Vec<DesiredSpec> =
+        stream::iter(spec_reads).buffered(READ_CONCURRENCY).try_collect().await?;
     specs.sort_by(|a, b| a.name().cmp(b.name()));
     let deployment_reads: Vec<_> = deployments
         .iter()
@@ -54,7 +55,7 @@ pub async fn export(client: &Client, names: &[String]) -> Result<Export, Error> 
         .map(|d| export_deployment(client, d, &spec_names))
         .collect();
     let exported: Vec<(DesiredDeployment, Vec<String>)> =
-        stream::iter(deployment_reads).buffered(CONCURRENCY).try_collect().await?;
+        stream::iter(deployment_reads).buffered(READ_CONCURRENCY).try_collect().await?;
     let mut export = Export { specs, ..Export::default() };
     for (deployment, hidden) in exported {
         export.hidden.extend(hidden.into_iter().map(|path| (deployment.name().to_owned(), path)));

@@ -95,8 +95,12 @@ pub use saved::{
     SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedPlanError, Stale, StaleResource, Target, check_fresh,
 };
 
-/// How many resources are read or written at once.
+/// How many resources are written at once.
 const CONCURRENCY: usize = 8;
+
+/// How many resources a plan reads at once: reads change nothing, and a plan of thousands of
+/// resources is one read each, so more of them are in flight than writes.
+const READ_CONCURRENCY: usize = 32;
 
 /// How long pruning waits for a deleted deployment to be gone before deleting its spec, unless
 /// `wait` says otherwise.

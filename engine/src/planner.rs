@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
-    CONCURRENCY, Error, Options,
+    Error, Options, READ_CONCURRENCY,
     compare::{FieldChange, contained, differences, digest, json},
     desired::{DesiredDeployment, DesiredSpec, DesiredState},
     marks,
@@ -59,7 +59,7 @@ pub async fn plan(client: &Client, desired: &DesiredState, options: &Options) ->
             settled(Kind::Spec, spec.name(), id, plan_spec(client, spec, found, options))
         })
         .collect();
-    let spec_changes: Vec<Change> = stream::iter(specs).buffered(CONCURRENCY).try_collect().await?;
+    let spec_changes: Vec<Change> = stream::iter(specs).buffered(READ_CONCURRENCY).try_collect().await?;
     let deployments: Vec<_> = desired
         .deployments
         .iter()
@@ -70,7 +70,7 @@ pub async fn plan(client: &Client, desired: &DesiredState, options: &Options) ->
         })
         .collect();
     let deployment_changes: Vec<Change> =
-        stream::iter(deployments).buffered(CONCURRENCY).try_collect().await?;
+        stream::iter(deployments).buffered(READ_CONCURRENCY).try_collect().await?;
     let mut resources = spec_changes;
     resources.extend(deployment_changes);
     if options.owner.is_some() {
@@ -202,7 +202,9 @@ async fn plan_spec(
     let name = desired.name().to_owned();
     let mut wanted = desired.clone();
     let Some(current) = current else {
-        wanted.body.metadata.tags = marks::tags(&desired.body.metadata.tags, &[], options.owner.as_deref());
+        let given = given_fields(&desired.body.metadata);
+        wanted.body.metadata.tags =
+            marks::tags(&desired.body.metadata.tags, &[], options.owner.as_deref(), &given);
         let mut change = Change::new(Kind::Spec, name, None);
         let mut fields = json(&wanted);
         if let Value::Object(map) = &mut fields
@@ -219,11 +221,15 @@ async fn plan_spec(
     };
     let mut change = Change::new(Kind::Spec, name, Some(current.id.clone()));
     change.seen = Some(seen_spec(current));
+    let given = given_fields(&desired.body.metadata);
+    let current_tags = &current.metadata.tags;
     wanted.body.metadata.tags =
-        marks::tags(&desired.body.metadata.tags, &current.metadata.tags, options.owner.as_deref());
+        marks::tags(&desired.body.metadata.tags, current_tags, options.owner.as_deref(), &given);
 
-    // Metadata, featured, scope and tenants: the fields the file gives.
+    // Metadata, featured, scope and tenants: the fields the file gives, and those it gave before
+    // and no longer does.
     let mut fields = metadata_changes(&wanted.body.metadata, &current.metadata);
+    let cleared = cleared_fields(current_tags, &given, &current.metadata, &mut fields);
     if let Some(featured) = wanted.featured.filter(|featured| Some(*featured) != current.featured) {
         fields.push(FieldChange::new("featured", json(&current.featured), json(&featured)));
     }
@@ -249,7 +255,7 @@ async fn plan_spec(
             status: None,
         };
         let update = SpecUpdate {
-            metadata: Some(metadata),
+            metadata: Some(with_cleared(metadata, &cleared)),
             featured: wanted.featured,
             scope: wanted.scope.clone(),
             tenants: wanted.tenants.clone(),
@@ -382,6 +388,47 @@ fn metadata_changes(wanted: &impl Serialize, current: &impl Serialize) -> Vec<Fi
         fields.push(FieldChange::new("metadata.tags", json(&have_tags), json(&want_tags)));
     }
     fields
+}
+
+/// The optional metadata fields a file gives.
+fn given_fields(metadata: &impl Serialize) -> Vec<&'static str> {
+    let metadata = json(metadata);
+    marks::OPTIONAL_FIELDS.into_iter().filter(|field| !metadata[*field].is_null()).collect()
+}
+
+/// The optional fields the files gave at the last apply, no longer give, and the service still
+/// holds: each is a change to the empty text, which is how the API clears a field.
+fn cleared_fields(
+    current_tags: &[peak_press_apps::types::Tag],
+    given: &[&str],
+    current: &impl Serialize,
+    fields: &mut Vec<FieldChange>,
+) -> Vec<&'static str> {
+    let current = json(current);
+    let cleared: Vec<&'static str> = marks::cleared(current_tags, given)
+        .into_iter()
+        .filter(|field| current[*field].as_str().is_some_and(|value| !value.is_empty()))
+        .collect();
+    for field in &cleared {
+        fields.push(FieldChange::new(
+            &format!("metadata.{field}"),
+            current[*field].clone(),
+            Value::String(String::new()),
+        ));
+    }
+    cleared
+}
+
+/// `update` with the `cleared` fields set to the empty text.
+fn with_cleared<T: Serialize + serde::de::DeserializeOwned>(update: T, cleared: &[&str]) -> T {
+    if cleared.is_empty() {
+        return update;
+    }
+    let mut value = json(&update);
+    for field in cleared {
+        value[*field] = Value::String(String::new());
+    }
+    serde_json::from_value(value).unwrap_or(update)
 }
 
 /// The spec a deployment deploys, the release it should run, and the release's parameters.
@@ -547,7 +594,8 @@ async fn plan_deployment(
     };
     let current_tags = existing.map(|d| d.metadata.tags.as_slice()).unwrap_or_default();
     let mut metadata = body.metadata.clone();
-    metadata.tags = marks::tags(&metadata.tags, current_tags, options.owner.as_deref());
+    let given = given_fields(&body.metadata);
+    metadata.tags = marks::tags(&metadata.tags, current_tags, options.owner.as_deref(), &given);
 
     let Some(current) = existing else {
         let create = NewDeployment {
@@ -575,7 +623,8 @@ async fn plan_deployment(
     let redeploy = current.metadata.status == Some(DeploymentStatus::Failed);
     change.seen = Some(seen_deployment(current, redeploy && options.redeploy_failed));
 
-    let fields = metadata_changes(&metadata, &current.metadata);
+    let mut fields = metadata_changes(&metadata, &current.metadata);
+    let cleared = cleared_fields(current_tags, &given, &current.metadata, &mut fields);
     if !fields.is_empty() {
         let update = DeploymentMetadataUpdate {
             name: None,
@@ -586,6 +635,7 @@ async fn plan_deployment(
             image_url: metadata.image_url.clone(),
             tags: metadata.tags.clone(),
         };
+        let update = with_cleared(update, &cleared);
         change.operations.push(Operation::UpdateDeployment { update: Box::new(update) });
         change.fields = fields;
     }

@@ -177,8 +177,11 @@ async fn a_deployment_whose_spec_failed_is_skipped_with_the_cause_and_the_others
     let created: Vec<&str> = report.done.iter().map(|d| d.name.as_str()).collect();
     let other = if spec.name == "a" { "b" } else { "a" };
     assert_eq!(created, [other.to_owned(), format!("d{other}")]);
-    // Nothing of the failed spec's deployment reached the service.
-    assert!(!writes(&emulator).iter().any(|w| w.contains("deployments") && w.contains(&spec.name)));
+    // The failed spec's deployment never reached the service.
+    let held: Vec<String> =
+        client.list_deployments().items().map_ok(|d| d.metadata.name).try_collect().await.unwrap();
+    assert_eq!(held, [format!("d{other}")]);
+    assert_eq!(writes(&emulator).iter().filter(|w| w.starts_with("POST /v1/apps/deployments")).count(), 1);
 }
 
 #[tokio::test]
@@ -201,7 +204,33 @@ async fn tags_others_set_survive_the_owner_stays_and_a_tag_dropped_from_the_file
     assert_eq!(planned.resources[0].actions(), [Action::Update]);
     let names: Vec<String> =
         client.describe_spec(&id).await.unwrap().metadata.tags.into_iter().map(|t| t.name).collect();
-    assert_eq!(names, ["press-apps.owner:team-a", "by-hand", "churn", r#"press-apps.tags:["churn"]"#]);
+    assert_eq!(
+        names,
+        [
+            "press-apps.owner:team-a",
+            "by-hand",
+            "churn",
+            r#"press-apps.applied:{"fields":["title"],"tags":["churn"]}"#
+        ]
+    );
+    assert!(
+        !plan(&client, &desired(&[retagged.clone()], &[]), &Options::default()).await.unwrap().has_changes()
+    );
+
+    // A field the files gave and no longer give is cleared; one they never gave is left alone.
+    let mut described = retagged.clone();
+    described["body"]["metadata"]["description"] = json!("Scores churn nightly");
+    converge(&client, &desired(&[described], &[]), &Options::default()).await;
+    let (cleared, _) = converge(&client, &desired(&[retagged.clone()], &[]), &Options::default()).await;
+    let field = &cleared.resources[0].fields[0];
+    assert_eq!(
+        (field.path.as_str(), &field.old, &field.new),
+        ("metadata.description", &json!("Scores churn nightly"), &json!(""))
+    );
+    assert_eq!(
+        client.describe_spec(&id).await.unwrap().metadata.description.as_deref().unwrap_or_default(),
+        ""
+    );
     assert!(!plan(&client, &desired(&[retagged], &[]), &Options::default()).await.unwrap().has_changes());
 }
 
@@ -253,4 +282,29 @@ async fn of_two_specs_with_one_name_the_tenants_own_is_matched_not_another_tenan
     assert!(!planned.has_changes(), "both match our own: {planned:?}");
     let listed: Vec<_> = mine.list_specs().items().try_collect().await.unwrap();
     assert_eq!(listed.len(), 4, "their public specs are listed to us");
+}
+
+#[tokio::test]
+async fn a_deployment_waits_only_for_its_own_spec() {
+    let (emulator, client) = emulator().await;
+    converge(
+        &client,
+        &desired(&[spec("s", "1.0.0", "S")], &[deployment("dx", "s", 1, "k")]),
+        &Options::default(),
+    )
+    .await;
+    let files = desired(
+        &[spec("s", "1.0.0", "S"), spec("a", "1.0.0", "A")],
+        &[deployment("dx", "s", 2, "k"), deployment("da", "a", 1, "k")],
+    );
+    let planned = plan(&client, &files, &Options::default()).await.unwrap();
+    // The new spec's create is throttled once (Retry-After: 1 s); the unrelated revision goes on.
+    emulator.fail_next_operation(Operation::CreateSpec, 1, Fault::TooManyRequests);
+    let order = std::sync::Mutex::new(Vec::new());
+    let report = apply(&client, &client, &planned, &Options::default(), &|event| {
+        order.lock().unwrap().push(event.name.clone())
+    })
+    .await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(order.into_inner().unwrap(), ["dx", "a", "da"]);
 }
