@@ -10,6 +10,7 @@ mod failure;
 mod input;
 mod jq;
 mod output;
+mod secrets;
 
 use std::process::ExitCode;
 
@@ -52,8 +53,8 @@ fn log_to_stderr(verbose: u8) {
         .init();
 }
 
-/// An event as one line of its own fields: each names its request or retry, so the call's span
-/// would only repeat them.
+/// An event as one line of its own fields, hidden values masked: each names its request or
+/// retry, so the call's span would only repeat them.
 struct OneLine;
 
 impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for OneLine
@@ -67,8 +68,11 @@ where
         mut writer: tracing_subscriber::fmt::format::Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
-        write!(writer, "press-apps: {} ", event.metadata().level().as_str().to_lowercase())?;
-        context.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        let mut fields = String::new();
+        context
+            .field_format()
+            .format_fields(tracing_subscriber::fmt::format::Writer::new(&mut fields), event)?;
+        let level = event.metadata().level().as_str().to_lowercase();
+        writeln!(writer, "press-apps: {level} {}", secrets::redact(&fields))
     }
 }

@@ -303,6 +303,7 @@ pub async fn apply_command(
         }
     };
     invalid(&plan, &sources)?;
+    crate::secrets::learn(plan.secrets());
     let report = apply(reads, client.get()?, &plan, &options, &|event| {
         eprintln!("press-apps: {} {}: {}", event.kind.as_str(), event.name, event.what);
     })
