@@ -21,7 +21,7 @@ use peak_press_apps::{
 };
 
 use crate::{
-    CONCURRENCY, Options,
+    CONCURRENCY, Options, Stop,
     compare::{contained, json},
     desired::DesiredSpec,
     plan::{Action, Change, Kind, Operation, Plan, ProblemKind, SpecTarget},
@@ -219,6 +219,9 @@ impl<'a> Run<'a> {
                 ProblemKind::Refused => crate::Error::Refused(problem.message.clone()),
                 _ => crate::Error::Unreadable(problem.message.clone()),
             });
+        }
+        if self.options.stop.as_ref().is_some_and(Stop::is_stopped) {
+            return Some(crate::Error::Skipped("not begun: the apply was stopping".to_owned()));
         }
         let spec = change.depends_on.as_ref()?;
         let failed = self.failed_specs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -118,6 +118,37 @@ pub struct Options {
     pub redeploy_failed: bool,
     /// With apply: wait this long for every deployment it touched to be deployed.
     pub wait: Option<Duration>,
+    /// With apply: once stopped, no resource not yet begun is begun (each is reported as
+    /// skipped); the writes of those begun finish. A long-running loop's shutdown.
+    pub stop: Option<Stop>,
+}
+
+/// A shared flag that tells a running apply to begin no more resources.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Stop {
+    /// A flag not raised yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Raises it: every apply holding it begins no more resources.
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether it was raised.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl PartialEq for Stop {
+    /// The same flag, not merely in the same state.
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// Why a plan could not be made, or why a resource was not applied.

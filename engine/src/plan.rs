@@ -37,6 +37,9 @@ pub struct Change {
     /// Its id, when it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The status the service reports for it (such as `deployed` or `failed`), when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     /// The writes that bring it to what the files say, in order; none when it is as they say.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<Operation>,
@@ -247,6 +250,7 @@ impl Change {
             kind,
             name,
             id,
+            status: None,
             operations: Vec::new(),
             fields: Vec::new(),
             notes: Vec::new(),

@@ -81,6 +81,11 @@ pub async fn plan(client: &Client, desired: &DesiredState, options: &Options) ->
     Ok(Plan { format_version: PLAN_FORMAT_VERSION, resources })
 }
 
+/// A status as the service spells it.
+fn status_of(status: &Option<impl Serialize>) -> Option<String> {
+    json(status).as_str().map(str::to_owned)
+}
+
 /// The specs by name. Names are unique within a tenant, but a listing also holds other tenants'
 /// public and shared specs: of several with one name, the tenant's own is the private one (no
 /// other tenant's private spec is listed) or the one with this owner's mark. (A name that only
@@ -221,6 +226,7 @@ async fn plan_spec(
     };
     let mut change = Change::new(Kind::Spec, name, Some(current.id.clone()));
     change.seen = Some(seen_spec(current));
+    change.status = status_of(&current.metadata.status);
     let given = given_fields(&desired.body.metadata);
     let current_tags = &current.metadata.tags;
     wanted.body.metadata.tags =
@@ -564,6 +570,7 @@ async fn plan_deployment(
     let name = deployment.name().to_owned();
     let existing = current.deployments.get(&name);
     let mut change = Change::new(Kind::Deployment, name.clone(), existing.map(|d| d.id.clone()));
+    change.status = existing.and_then(|d| status_of(&d.metadata.status));
     let resolved = match resolve(client, deployment, desired, current).await? {
         Ok(resolved) => resolved,
         Err(problem) => {

@@ -92,7 +92,13 @@ type Sources = HashMap<(Kind, String), Rendered>;
 
 impl FileSet {
     fn options(&self, wait: Option<Duration>) -> Options {
-        Options { owner: self.owner.clone(), prune: self.prune, redeploy_failed: self.redeploy_failed, wait }
+        Options {
+            owner: self.owner.clone(),
+            prune: self.prune,
+            redeploy_failed: self.redeploy_failed,
+            wait,
+            stop: None,
+        }
     }
 
     /// Every file of the set, read and told apart by its content.
@@ -293,6 +299,7 @@ pub async fn apply_command(
                 prune: saved.options.prune,
                 redeploy_failed: saved.options.redeploy_failed,
                 wait,
+                stop: None,
             };
             (saved.plan, options, Sources::new())
         }
