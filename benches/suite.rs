@@ -65,6 +65,9 @@ fn main() {
         if run("10") {
             plan_at_scale(&mut report).await;
         }
+        if run("11") {
+            watch_rounds(&mut report).await;
+        }
     });
     if run("6") {
         build_cost(&mut report);
@@ -949,6 +952,107 @@ async fn plan_at_scale(report: &mut String) {
         ms(saved_apply),
         ms(plan_time),
         saved_apply.as_secs_f64() / direct_apply.as_secs_f64(),
+    )
+    .unwrap();
+}
+
+/// The resident memory of a process, in KiB.
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap_or_default();
+    line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).unwrap_or_default()
+}
+
+/// A GET of the watch's status server: the body.
+fn status_get(address: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return String::new() };
+    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+}
+
+/// A value of the watch's metrics, such as `press_apps_reconcile_duration_seconds_sum`.
+fn metric(metrics: &str, name: &str) -> f64 {
+    let line = metrics.lines().find(|line| line.starts_with(name)).unwrap_or_default();
+    line.rsplit(' ').next().and_then(|value| value.parse().ok()).unwrap_or_default()
+}
+
+/// Section 11: `press-apps watch` over the 150 resources of section 8: a round's cost with
+/// nothing to change at 20 ms latency, and the memory of the process after 1,000 rounds.
+async fn watch_rounds(report: &mut String) {
+    writeln!(report, "## 11. watch: rounds with nothing to change\n").unwrap();
+    let Ok(press_apps) = std::env::var("PRESS_APPS") else {
+        writeln!(report, "Skipped: set PRESS_APPS (`.ci/bench` does).\n").unwrap();
+        return;
+    };
+    let root = std::env::temp_dir().join(format!("press-apps-bench-watch-{}", std::process::id()));
+    write_set(&root, 50, 0, 0);
+    let set = root.display().to_string();
+    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    let address = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let mut child = Command::new(&press_apps)
+        .args(["watch", &set, "--owner", "bench", "--interval", "20ms", "--listen", &address])
+        .args(["--base-url", emulator.base_url()])
+        .env("PEAK_AUTH_TOKEN", "bench")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let rounds = |address: &str| {
+        let metrics = status_get(address, "/metrics");
+        ["success", "partial", "error"]
+            .iter()
+            .map(|result| metric(&metrics, &format!("press_apps_reconcile_total{{result=\"{result}\"}}")))
+            .sum::<f64>()
+    };
+    let wait_rounds = |target: f64| {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            while rounds(&address) < target && started.elapsed() < Duration::from_secs(300) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            rounds(&address)
+        })
+    };
+    wait_rounds(10.0).await.unwrap();
+    let early = resident_kib(child.id());
+
+    // Nothing to change, at 20 ms latency: the cost of one round.
+    emulator.set_faults(Some(Faults::new(0.0).latency(Duration::from_millis(20))));
+    let metrics = status_get(&address, "/metrics");
+    let (sum0, count0) = (
+        metric(&metrics, "press_apps_reconcile_duration_seconds_sum"),
+        metric(&metrics, "press_apps_reconcile_duration_seconds_count"),
+    );
+    emulator.clear_requests();
+    let measured = wait_rounds(count0 + 10.0).await.unwrap();
+    let metrics = status_get(&address, "/metrics");
+    let requests = emulator.requests().len();
+    let sum = metric(&metrics, "press_apps_reconcile_duration_seconds_sum") - sum0;
+    let count = metric(&metrics, "press_apps_reconcile_duration_seconds_count") - count0;
+    emulator.set_faults(None);
+
+    let done = wait_rounds(1_000.0).await.unwrap();
+    let late = resident_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&root);
+    writeln!(
+        report,
+        "50 specs and 100 deployments (the files of section 8), already applied; `press-apps watch` with a 20 ms \
+         interval, release build; figures from its own `/metrics` and the emulator's request log.\n\n\
+         | | |\n|---|---|\n\
+         | a round with nothing to change, 20 ms added to every answer | {:.0} ms, {:.0} requests ({} rounds) |\n\
+         | resident memory after 10 rounds | {:.1} MiB |\n\
+         | resident memory after {done:.0} rounds | {:.1} MiB ({:.2} of the first) |\n",
+        sum / count * 1000.0,
+        requests as f64 / (measured - count0).max(1.0),
+        count,
+        early as f64 / 1024.0,
+        late as f64 / 1024.0,
+        late as f64 / early.max(1) as f64,
     )
     .unwrap();
 }

@@ -12,6 +12,7 @@ use crate::{
         deployments::{self, Deployments},
         export::{self, ExportArgs},
         specs::{self, Specs},
+        watch::{self, WatchArgs},
     },
     failure::{Failure, exit_codes_help},
     jq::Jq,
@@ -72,6 +73,10 @@ pub enum Command {
     /// Makes the service match the files: creates, updates, releases, revises and (with
     /// --prune) deletes, in dependency order. Safe to run again, interrupted or twice at once.
     Apply(ApplyArgs),
+    /// Keeps the service converged to the files: a round of plan and apply every interval and
+    /// whenever a file changes; drift is healed, failing resources back off, and `--listen`
+    /// serves a status page, /status, /metrics, /healthz and /readyz. Stops on SIGTERM or Ctrl-C.
+    Watch(WatchArgs),
     /// Writes the tenant's specs and deployments as the files plan and apply read, to adopt what
     /// already exists: export, commit, then `apply --owner NAME`.
     Export(ExportArgs),
@@ -109,6 +114,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Plan(args) => declarative::plan_command(args, &client, &mut printer).await,
         Command::Apply(args) => declarative::apply_command(args, &client, &mut printer).await,
         Command::Export(args) => export::export_command(args, &client).await,
+        Command::Watch(args) => watch::watch_command(args, &client).await,
         Command::Schema { group, command } => {
             schema_of(&group, command.as_deref().unwrap_or_default(), &client, &mut printer).await
         }

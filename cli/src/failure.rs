@@ -78,6 +78,11 @@ impl Failure {
         Self { message: String::new(), code: 0 }
     }
 
+    /// What it says.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The exit code.
     pub fn code(&self) -> u8 {
         self.code

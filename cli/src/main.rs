@@ -18,7 +18,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = app::Cli::parse();
-    log_to_stderr(cli.verbose);
+    let watching = match &cli.command {
+        app::Command::Watch(args) => Some(args.log_format),
+        _ => None,
+    };
+    log_to_stderr(cli.verbose, watching);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -36,21 +40,25 @@ fn main() -> ExitCode {
 }
 
 /// Sends the client's events to stderr: what RUST_LOG asks for when it is set, else each request
-/// and retry with `--verbose`, and the request headers too with `--verbose --verbose`.
-fn log_to_stderr(verbose: u8) {
+/// and retry with `--verbose`, and the request headers too with `--verbose --verbose`. `watch`
+/// logs its own events too, as text or as JSON lines.
+fn log_to_stderr(verbose: u8, watching: Option<commands::watch::LogFormat>) {
     use tracing_subscriber::EnvFilter;
+    let watch = if watching.is_some() { ",press_apps::watch=info" } else { "" };
     let filter = match (EnvFilter::try_from_default_env(), verbose) {
         (Ok(filter), _) => filter,
-        (Err(_), 0) => return,
-        (Err(_), 1) => EnvFilter::new("peak_press_apps::http=debug"),
-        (Err(_), _) => EnvFilter::new("peak_press_apps=trace"),
+        (Err(_), 0) if watching.is_none() => return,
+        (Err(_), 0) => EnvFilter::new(watch.trim_start_matches(',')),
+        (Err(_), 1) => EnvFilter::new(format!("peak_press_apps::http=debug{watch}")),
+        (Err(_), _) => EnvFilter::new(format!("peak_press_apps=trace{watch}")),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .event_format(OneLine)
-        .init();
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false);
+    if watching == Some(commands::watch::LogFormat::Json) {
+        builder.json().flatten_event(true).with_current_span(false).init();
+    } else {
+        builder.event_format(OneLine).init();
+    }
 }
 
 /// An event as one line of its own fields, hidden values masked: each names its request or

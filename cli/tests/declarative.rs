@@ -402,3 +402,112 @@ async fn what_exists_is_exported_as_files_that_plan_finds_unchanged_and_is_adopt
     assert_eq!(writes, ["PATCH", "PATCH"], "the two owner marks, nothing else");
     assert_eq!(press_apps(&emulator, dir, &["export", "repo"]).code, 2, "never overwrites");
 }
+
+/// A GET on loopback, without a client library: the status code and the body.
+fn http_get(address: &str, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let code = answer.split_whitespace().nth(1)?.parse().ok()?;
+    Some((code, answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()))
+}
+
+fn wait_for(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_applies_the_files_follows_an_edit_serves_its_status_and_stops_cleanly_on_sigterm() {
+    let emulator = Emulator::builder().deploy_delay(Duration::ZERO).start().await.unwrap();
+    let temp = repository("watch", 2);
+    let dir = temp.path().to_owned();
+    let address = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let child = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["watch", "apps", "-p", "api_key=very-secret", "--interval", "1h", "--log-format", "json"])
+        .args(["--listen", &address, "--base-url", emulator.base_url()])
+        .current_dir(&dir)
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = tokio::task::spawn_blocking({
+        let address = address.clone();
+        move || {
+            wait_for(Duration::from_secs(20), || {
+                http_get(&address, "/readyz").is_some_and(|(code, _)| code == 200)
+            })
+        }
+    });
+    assert!(ready.await.unwrap(), "ready after the first round");
+    let list = |emulator: &Emulator| {
+        let run =
+            press_apps(emulator, &dir, &["deployments", "list", "--jq", ".deployments[0].metadata.title"]);
+        run.stdout.trim().to_owned()
+    };
+    assert_eq!(list(&emulator), "Churn in production");
+
+    // An edit of a file is applied within seconds, though the interval is an hour.
+    let file = dir.join("apps/deployments/churn-prod.yaml");
+    let edited =
+        std::fs::read_to_string(&file).unwrap().replace("Churn in production", "Edited while watched");
+    std::fs::write(&file, edited).unwrap();
+    let followed = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        let base = emulator.base_url().to_owned();
+        move || {
+            wait_for(Duration::from_secs(15), || {
+                let output = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+                    .args([
+                        "deployments",
+                        "list",
+                        "--jq",
+                        ".deployments[0].metadata.title",
+                        "--base-url",
+                        &base,
+                    ])
+                    .current_dir(&dir)
+                    .env("PEAK_AUTH_TOKEN", TOKEN)
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&output.stdout).trim() == "Edited while watched"
+            })
+        }
+    });
+    assert!(followed.await.unwrap(), "the edit was applied");
+    let (code, status) = http_get(&address, "/status").unwrap();
+    assert_eq!(code, 200);
+    assert!(status.contains("\"name\":\"churn-prod\"") && status.contains("\"sync\":\"Synced\""), "{status}");
+    let (_, metrics) = http_get(&address, "/metrics").unwrap();
+    assert!(metrics.contains("press_apps_reconcile_total{result=\"success\"}"), "{metrics}");
+
+    // SIGTERM: exits 0, and what it logged is JSON lines without the token or the hidden value.
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let exited = tokio::task::spawn_blocking(move || {
+        let output = child.wait_with_output().unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    });
+    let (code, stderr) = tokio::time::timeout(Duration::from_secs(20), exited).await.unwrap().unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let rounds: Vec<Value> = stderr
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|event: &Value| event["message"] == "round")
+        .collect();
+    assert!(rounds.len() >= 2, "{stderr}");
+    assert_eq!(rounds[0]["result"], "success", "{stderr}");
+    assert!(!stderr.contains(TOKEN) && !stderr.contains("very-secret"), "{stderr}");
+}

@@ -88,10 +88,10 @@ pub struct ApplyArgs {
 }
 
 /// Where each resource of the set was read from, to show problems in place.
-type Sources = HashMap<(Kind, String), Rendered>;
+pub type Sources = HashMap<(Kind, String), Rendered>;
 
 impl FileSet {
-    fn options(&self, wait: Option<Duration>) -> Options {
+    pub fn options(&self, wait: Option<Duration>) -> Options {
         Options {
             owner: self.owner.clone(),
             prune: self.prune,
@@ -101,8 +101,13 @@ impl FileSet {
         }
     }
 
+    /// The paths given.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
     /// Every file of the set, read and told apart by its content.
-    fn desired(&self) -> Result<(DesiredState, Sources), Failure> {
+    pub fn desired(&self) -> Result<(DesiredState, Sources), Failure> {
         let template = Template::new(self.params_file.as_deref(), &self.params)?;
         let mut desired = DesiredState::default();
         let mut sources = Sources::new();

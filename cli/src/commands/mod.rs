@@ -26,6 +26,7 @@ pub mod declarative;
 pub mod deployments;
 pub mod export;
 pub mod specs;
+pub mod watch;
 
 use std::cell::OnceCell;
 
