@@ -46,6 +46,31 @@ where
     body.try_into().map_err(|why| Error::invalid(format!("{what}: {why}")))
 }
 
+impl ParameterType {
+    /// Whether `value` is of this type: `number` takes integers and floating-point numbers alike,
+    /// and an array type takes only arrays whose every item is of its item type.
+    ///
+    /// ```
+    /// use peak_press_apps::types::ParameterType;
+    ///
+    /// assert!(ParameterType::NumberArray.accepts(&serde_json::json!([1, 2.5])));
+    /// assert!(!ParameterType::Number.accepts(&serde_json::json!("five")));
+    /// ```
+    pub fn accepts(&self, value: &Value) -> bool {
+        let all = |items: &Vec<Value>, test: fn(&Value) -> bool| items.iter().all(test);
+        match (self, value) {
+            (ParameterType::Boolean, Value::Bool(_))
+            | (ParameterType::String, Value::String(_))
+            | (ParameterType::Number, Value::Number(_))
+            | (ParameterType::Object, Value::Object(_)) => true,
+            (ParameterType::StringArray, Value::Array(items)) => all(items, Value::is_string),
+            (ParameterType::NumberArray, Value::Array(items)) => all(items, Value::is_number),
+            (ParameterType::ObjectArray, Value::Array(items)) => all(items, Value::is_object),
+            _ => false,
+        }
+    }
+}
+
 /// Parameter definitions: names given and unique per list, default values and options of the
 /// declared type.
 pub(crate) fn parameters(definitions: &ParameterDefinitions) -> Result<()> {
@@ -68,18 +93,7 @@ pub(crate) fn parameters(definitions: &ParameterDefinitions) -> Result<()> {
 }
 
 fn check_value(list: &str, param: &ParameterDefinition, what: &str, value: &Value) -> Result<()> {
-    let all = |items: &Vec<Value>, test: fn(&Value) -> bool| items.iter().all(test);
-    let fits = match (&param.type_, value) {
-        (ParameterType::Boolean, Value::Bool(_))
-        | (ParameterType::String, Value::String(_))
-        | (ParameterType::Number, Value::Number(_))
-        | (ParameterType::Object, Value::Object(_)) => true,
-        (ParameterType::StringArray, Value::Array(items)) => all(items, Value::is_string),
-        (ParameterType::NumberArray, Value::Array(items)) => all(items, Value::is_number),
-        (ParameterType::ObjectArray, Value::Array(items)) => all(items, Value::is_object),
-        _ => false,
-    };
-    if fits {
+    if param.type_.accepts(value) {
         return Ok(());
     }
     Err(Error::invalid(format!(

@@ -9,8 +9,7 @@ use peak_press_apps::{
     Client, DeploymentStatus,
     types::{
         AppParameters, Deployment, DeploymentMetadataUpdate, DeploymentSpecRef, NewDeployment, NewRelease,
-        NewRevision, ParameterDefinitions, ReleaseInput, RevisionInput, Spec, SpecMetadataUpdate, SpecUpdate,
-        VersionRef,
+        NewRevision, ParameterDefinitions, ReleaseInput, RevisionInput, Spec, SpecUpdate, VersionRef,
     },
 };
 use serde::Serialize;
@@ -249,19 +248,8 @@ async fn plan_spec(
         fields.push(FieldChange::new("tenants", json(&have_tenants), json(&want_tenants)));
     }
     if !fields.is_empty() {
-        let file = &wanted.body.metadata;
-        let metadata = SpecMetadataUpdate {
-            name: None,
-            title: file.title.clone(),
-            summary: Some(file.summary.clone()),
-            description: file.description.clone(),
-            description_content_type: file.description_content_type.clone(),
-            image_url: file.image_url.clone(),
-            tags: file.tags.clone(),
-            status: None,
-        };
         let update = SpecUpdate {
-            metadata: Some(with_cleared(metadata, &cleared)),
+            metadata: Some(metadata_update(&wanted.body.metadata, &cleared)?),
             featured: wanted.featured,
             scope: wanted.scope.clone(),
             tenants: wanted.tenants.clone(),
@@ -425,16 +413,21 @@ fn cleared_fields(
     cleared
 }
 
-/// `update` with the `cleared` fields set to the empty text.
-fn with_cleared<T: Serialize + serde::de::DeserializeOwned>(update: T, cleared: &[&str]) -> T {
-    if cleared.is_empty() {
-        return update;
+/// The metadata update that sets every field the file gives (the name, which finds the
+/// resource, stays as it is) and clears the `cleared` ones.
+fn metadata_update<T: serde::de::DeserializeOwned>(
+    file: &impl Serialize,
+    cleared: &[&str],
+) -> Result<T, Error> {
+    let mut update = json(file);
+    if let Value::Object(map) = &mut update {
+        map.remove("name");
+        for field in cleared {
+            map.insert((*field).to_owned(), Value::String(String::new()));
+        }
     }
-    let mut value = json(&update);
-    for field in cleared {
-        value[*field] = Value::String(String::new());
-    }
-    serde_json::from_value(value).unwrap_or(update)
+    serde_json::from_value(update)
+        .map_err(|error| Error::Invalid(format!("a metadata update cannot be made: {error}")))
 }
 
 /// The spec a deployment deploys, the release it should run, and the release's parameters.
@@ -633,16 +626,7 @@ async fn plan_deployment(
     let mut fields = metadata_changes(&metadata, &current.metadata);
     let cleared = cleared_fields(current_tags, &given, &current.metadata, &mut fields);
     if !fields.is_empty() {
-        let update = DeploymentMetadataUpdate {
-            name: None,
-            title: metadata.title.clone(),
-            summary: Some(metadata.summary.clone()),
-            description: metadata.description.clone(),
-            description_content_type: metadata.description_content_type.clone(),
-            image_url: metadata.image_url.clone(),
-            tags: metadata.tags.clone(),
-        };
-        let update = with_cleared(update, &cleared);
+        let update: DeploymentMetadataUpdate = metadata_update(&metadata, &cleared)?;
         change.operations.push(Operation::UpdateDeployment { update: Box::new(update) });
         change.fields = fields;
     }

@@ -1,7 +1,7 @@
 //! A deployment's parameter values checked against its release's parameter definitions at plan
 //! time, so that a value the service would refuse is found before any write, with its place.
 
-use peak_press_apps::types::{AppParameters, ParameterDefinition, ParameterDefinitions, ParameterType};
+use peak_press_apps::types::{AppParameters, ParameterDefinition, ParameterDefinitions};
 use serde_json::Value;
 
 use crate::{
@@ -29,7 +29,7 @@ pub fn check(definitions: &ParameterDefinitions, values: Option<&AppParameters>)
                 ));
             };
             let value = json(value);
-            if !fits(&definition.type_, &value) {
+            if !definition.type_.accepts(&value) {
                 let shown = if definition.hide_value == Some(true) {
                     "a hidden value".to_owned()
                 } else {
@@ -61,20 +61,6 @@ pub fn check(definitions: &ParameterDefinitions, values: Option<&AppParameters>)
         }
     }
     None
-}
-
-fn fits(type_: &ParameterType, value: &Value) -> bool {
-    let all = |items: &Vec<Value>, test: fn(&Value) -> bool| items.iter().all(test);
-    match (type_, value) {
-        (ParameterType::Boolean, Value::Bool(_))
-        | (ParameterType::String, Value::String(_))
-        | (ParameterType::Number, Value::Number(_))
-        | (ParameterType::Object, Value::Object(_)) => true,
-        (ParameterType::StringArray, Value::Array(items)) => all(items, Value::is_string),
-        (ParameterType::NumberArray, Value::Array(items)) => all(items, Value::is_number),
-        (ParameterType::ObjectArray, Value::Array(items)) => all(items, Value::is_object),
-        _ => false,
-    }
 }
 
 /// With options, the values allowed when `value` (or an item of it) is not among them.
