@@ -511,3 +511,87 @@ async fn watch_applies_the_files_follows_an_edit_serves_its_status_and_stops_cle
     assert_eq!(rounds[0]["result"], "success", "{stderr}");
     assert!(!stderr.contains(TOKEN) && !stderr.contains("very-secret"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_killed_mid_round_and_started_again_converges_without_duplicates() {
+    let emulator = Emulator::builder()
+        .deploy_delay(Duration::ZERO)
+        .faults(peak_press_apps_emulator::Faults::new(0.0).latency(Duration::from_millis(40)))
+        .start()
+        .await
+        .unwrap();
+    let temp = repository("killed", 2);
+    let dir = temp.path().to_owned();
+    for i in 0..4 {
+        let spec = SPEC.replace("name: churn\n", &format!("name: churn-{i}\n"));
+        std::fs::write(dir.join(format!("apps/churn-{i}.yaml")), spec).unwrap();
+        let deployment = DEPLOYMENT
+            .replace("name: churn-prod", &format!("name: churn-{i}-prod"))
+            .replace("name: churn\n", &format!("name: churn-{i}\n"))
+            .replace("REPLICAS", "1");
+        std::fs::write(dir.join(format!("apps/deployments/churn-{i}.yaml")), deployment).unwrap();
+    }
+    let watch = || {
+        Command::new(env!("CARGO_BIN_EXE_press-apps"))
+            .args(["watch", "apps", "-p", "api_key=k", "--interval", "1h", "--base-url", emulator.base_url()])
+            .current_dir(&dir)
+            .env("PEAK_AUTH_TOKEN", TOKEN)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // Killed with -9 once some writes reached the service, before the round could finish.
+    let mut first = watch();
+    let started = std::time::Instant::now();
+    while emulator.requests().iter().filter(|r| r.method == "POST").count() < 3 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no writes");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let creates = emulator.requests().iter().filter(|r| r.method == "POST").count();
+    assert!(creates < 10, "killed before the round ended: {creates} of the 10 creates");
+
+    // Started again: converged, each spec with one release and each deployment with one revision.
+    let mut second = watch();
+    let converged = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        let base = emulator.base_url().to_owned();
+        move || {
+            wait_for(Duration::from_secs(30), || {
+                let output = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+                    .args(["plan", "apps", "-p", "api_key=k", "--detailed-exitcode", "--base-url", &base])
+                    .current_dir(&dir)
+                    .env("PEAK_AUTH_TOKEN", TOKEN)
+                    .output()
+                    .unwrap();
+                output.status.code() == Some(0)
+            })
+        }
+    });
+    assert!(converged.await.unwrap(), "converged after the restart");
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let specs = press_apps(&emulator, &dir, &["specs", "list", "--all", "--jq", ".id"]).stdout;
+    let specs: Vec<&str> = specs.lines().collect();
+    assert_eq!(specs.len(), 5);
+    for id in specs {
+        let releases = press_apps(
+            &emulator,
+            &dir,
+            &["specs", "list-releases", "--spec-id", id, "--jq", ".releases | length"],
+        );
+        assert_eq!(releases.stdout.trim(), "1", "one release of {id}");
+    }
+    let deployments = press_apps(&emulator, &dir, &["deployments", "list", "--all", "--jq", ".id"]).stdout;
+    let deployments: Vec<&str> = deployments.lines().collect();
+    assert_eq!(deployments.len(), 5);
+    for id in deployments {
+        let revisions = press_apps(
+            &emulator,
+            &dir,
+            &["deployments", "list-revisions", id, "--jq", ".revisions | length"],
+        );
+        assert_eq!(revisions.stdout.trim(), "1", "one revision of {id}");
+    }
+}

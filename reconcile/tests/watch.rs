@@ -360,3 +360,21 @@ async fn the_status_page_renders_every_resource_and_its_health_in_a_headless_bro
     }
     assert!(dom.contains("<td>success</td>"), "the rounds are listed: {dom}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_endpoint_that_is_down_never_holds_up_the_loop() {
+    let (_emulator, client) = emulator().await;
+    let (desired, source) = shared(state(&[spec("s", "S")], &[deployment("d", "s", 1)]));
+    // Nothing listens on port 9 of loopback: every notification fails, and is tried again.
+    let settings = Settings { notify: vec!["http://127.0.0.1:9/hook".into()], ..quick() };
+    let mut reconciler = Reconciler::new(client.clone(), source, Options::default(), settings);
+    reconciler.round().await;
+    for title in ["one", "two", "three"] {
+        desired.lock().unwrap().deployments[0].body.metadata.title = Some(title.into());
+        let started = Instant::now();
+        let record = reconciler.round().await;
+        assert_eq!((record.result, record.writes), (RoundResult::Success, 1));
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        assert_eq!(title_of(&client, "d").await.as_deref(), Some(title));
+    }
+}
