@@ -29,6 +29,13 @@ pub fn check(definitions: &ParameterDefinitions, values: Option<&AppParameters>)
                 ));
             };
             let value = json(value);
+            if value.is_null() {
+                // JSON has no NaN or infinity: such a value would go out as null, and compare
+                // as "no difference".
+                return problem(format!(
+                    "{phase} parameter {name:?} has a value JSON cannot carry (such as .nan or .inf)"
+                ));
+            }
             if !definition.type_.accepts(&value) {
                 let shown = if definition.hide_value == Some(true) {
                     "a hidden value".to_owned()

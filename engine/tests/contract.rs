@@ -110,7 +110,12 @@ async fn a_bad_pin_and_a_bad_value_are_found_at_plan_time_and_nothing_is_written
     let mut unknown = deployment("unknown", "churn", 1, "k");
     unknown["body"]["appParameters"]["run"]["replica"] = json!(2);
     let fine = deployment("fine", "churn", 1, "k");
-    let files = desired(&[spec("churn", "1.1.0", "Churn")], &[pinned, typo, unknown, fine]);
+    let mut files = desired(&[spec("churn", "1.1.0", "Churn")], &[pinned, typo, unknown, fine]);
+    let mut not_a_number = files.deployments[3].clone();
+    not_a_number.body.metadata.name = "nan".into();
+    let run = &mut not_a_number.body.app_parameters.as_mut().unwrap().run;
+    run.insert("replicas".into(), peak_press_apps::ParameterValue::from(f64::NAN));
+    files.deployments.push(not_a_number);
     let planned = plan(&client, &files, &Options::default()).await.unwrap();
 
     let problem = |name: &str| planned.resources.iter().find(|c| c.name == name).unwrap().problem.clone();
@@ -122,10 +127,11 @@ async fn a_bad_pin_and_a_bad_value_are_found_at_plan_time_and_nothing_is_written
     assert!(typo.message.contains("of type number") && typo.message.contains("\"five\""), "{}", typo.message);
     assert!(problem("unknown").unwrap().message.contains("no run parameter \"replica\""));
     assert_eq!(problem("fine"), None);
-    assert_eq!(planned.summary().invalid, 3);
+    assert!(problem("nan").unwrap().message.contains("JSON cannot carry"));
+    assert_eq!(planned.summary().invalid, 4);
 
     let report = apply(&client, &client, &planned, &Options::default(), &|_| {}).await;
-    assert_eq!(report.failed.len(), 3, "{:?}", report.failed);
+    assert_eq!(report.failed.len(), 4, "{:?}", report.failed);
     assert!(report.failed.iter().all(|f| matches!(f.error, Error::Invalid(_))));
     assert!(report.done.is_empty());
     assert_eq!(writes(&emulator), Vec::<String>::new(), "not even the valid deployment is created");
