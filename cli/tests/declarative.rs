@@ -401,6 +401,9 @@ async fn what_exists_is_exported_as_files_that_plan_finds_unchanged_and_is_adopt
         emulator.requests().iter().filter(|r| r.method != "GET").map(|r| r.method.clone()).collect();
     assert_eq!(writes, ["PATCH", "PATCH"], "the two owner marks, nothing else");
     assert_eq!(press_apps(&emulator, dir, &["export", "repo"]).code, 2, "never overwrites");
+    let chosen = press_apps(&emulator, dir, &["export", "only", "--name", "churn"]);
+    assert!(chosen.stderr.contains("wrote 1 specs and 0 deployments"), "{}", chosen.stderr);
+    assert!(dir.join("only/specs/churn.yaml").exists() && !dir.join("only/deployments").exists());
 }
 
 /// A GET on loopback, without a client library: the status code and the body.
@@ -458,11 +461,22 @@ async fn watch_applies_the_files_follows_an_edit_serves_its_status_and_stops_cle
     };
     assert_eq!(list(&emulator), "Churn in production");
 
-    // An edit of a file is applied within seconds, though the interval is an hour.
+    // An edit is applied within seconds, though the interval is an hour; an editor's save of
+    // several files at once is one round.
+    let rounds = |address: &str| {
+        let (_, metrics) = http_get(address, "/metrics").unwrap();
+        let prefix = "press_apps_reconcile_total{result=\"success\"}";
+        let line = metrics.lines().find(|l| l.starts_with(prefix)).unwrap().to_owned();
+        line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()
+    };
+    let before = rounds(&address);
     let file = dir.join("apps/deployments/churn-prod.yaml");
     let edited =
         std::fs::read_to_string(&file).unwrap().replace("Churn in production", "Edited while watched");
     std::fs::write(&file, edited).unwrap();
+    let spec = std::fs::read_to_string(dir.join("apps/churn.yaml")).unwrap();
+    std::fs::write(dir.join("apps/churn.yaml"), spec).unwrap();
+    std::fs::write(dir.join("apps/notes.yml.bak"), "not a file of the set").unwrap();
     let followed = tokio::task::spawn_blocking({
         let dir = dir.clone();
         let base = emulator.base_url().to_owned();
@@ -486,6 +500,8 @@ async fn watch_applies_the_files_follows_an_edit_serves_its_status_and_stops_cle
         }
     });
     assert!(followed.await.unwrap(), "the edit was applied");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(rounds(&address), before + 1, "one round for the three files written");
     let (code, status) = http_get(&address, "/status").unwrap();
     assert_eq!(code, 200);
     assert!(status.contains("\"name\":\"churn-prod\"") && status.contains("\"sync\":\"Synced\""), "{status}");
@@ -594,4 +610,25 @@ async fn watch_killed_mid_round_and_started_again_converges_without_duplicates()
         );
         assert_eq!(revisions.stdout.trim(), "1", "one revision of {id}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_markdown_plan_caps_its_details_and_says_how_much_it_left_out() {
+    let emulator = Emulator::start().await.unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    std::fs::create_dir_all(dir.join("apps")).unwrap();
+    for i in 0..60 {
+        let file = SPEC.replace("name: churn\n", &format!("name: churn-{i:02}\n"));
+        std::fs::write(dir.join(format!("apps/spec-{i:02}.yaml")), file).unwrap();
+    }
+    let run = press_apps(&emulator, dir, &["plan", "apps", "-o", "markdown"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.matches("| `+` | spec |").count(), 60, "the table lists every resource");
+    // At most 50 resources' details, fewer when they would pass 40,000 characters.
+    let detailed = run.stdout.matches("<details>").count();
+    assert!((1..=50).contains(&detailed), "{detailed}");
+    let left_out = format!("_The details of {} more resources are left out", 60 - detailed);
+    assert!(run.stdout.contains(&left_out), "{}", run.stdout);
+    assert!(run.stdout.len() < 65_536, "fits a pull-request comment: {}", run.stdout.len());
 }

@@ -314,3 +314,35 @@ async fn a_deployment_waits_only_for_its_own_spec() {
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(order.into_inner().unwrap(), ["dx", "a", "da"]);
 }
+
+#[tokio::test]
+async fn a_value_outside_its_options_or_a_required_one_left_out_is_found_at_plan_time() {
+    let (emulator, client) = emulator().await;
+    let mut strict = spec("strict", "1.0.0", "Strict");
+    strict["parameters"]["run"] = json!([
+        {"name": "tier", "type": "string", "required": false, "defaultValue": "small",
+         "options": [{"title": "Small", "value": "small"}, {"title": "Large", "value": "large"}]},
+        {"name": "contact", "type": "string", "required": true}
+    ]);
+    let given = |tier: &str, contact: Option<&str>| {
+        let mut run = json!({"tier": tier});
+        if let Some(contact) = contact {
+            run["contact"] = json!(contact);
+        }
+        json!({"body": {"metadata": {"name": format!("d-{tier}-{}", contact.is_some()), "summary": "s"},
+            "spec": {"name": "strict"}, "appParameters": {"run": run}}})
+    };
+    let files =
+        desired(&[strict], &[given("huge", Some("a@b")), given("large", None), given("large", Some("a@b"))]);
+    let planned = plan(&client, &files, &Options::default()).await.unwrap();
+    let problems: Vec<Option<String>> =
+        planned.resources[1..].iter().map(|c| c.problem.as_ref().map(|p| p.message.clone())).collect();
+    assert!(problems[0].as_deref().unwrap().contains(r#"must be one of "small", "large""#), "{problems:?}");
+    assert!(
+        problems[1].as_deref().unwrap().contains(r#""contact" is required and has no default"#),
+        "{problems:?}"
+    );
+    assert_eq!(problems[2], None);
+    apply(&client, &client, &planned, &Options::default(), &|_| {}).await;
+    assert_eq!(writes(&emulator), Vec::<String>::new());
+}

@@ -378,3 +378,43 @@ async fn a_notification_endpoint_that_is_down_never_holds_up_the_loop() {
         assert_eq!(title_of(&client, "d").await.as_deref(), Some(title));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reporting_only_detects_drift_once_and_writes_nothing() {
+    let (emulator, client) = emulator().await;
+    let (_, source) = shared(state(&[spec("s", "S")], &[deployment("d", "s", 1)]));
+    let mut converging = Reconciler::new(client.clone(), source, Options::default(), quick());
+    converging.round().await;
+    let hooks = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&hooks)
+        .await;
+    let (_, source) = shared(state(&[spec("s", "S")], &[deployment("d", "s", 1)]));
+    let settings = Settings { report_only: true, notify: vec![hooks.uri()], ..quick() };
+    let mut reporting = Reconciler::new(client.clone(), source, Options::default(), settings);
+    reporting.round().await;
+    let id = reporting.handle().status().resources[1].id.clone().unwrap();
+    client
+        .update_deployment_metadata(&id, DeploymentMetadataUpdate::builder().title("by hand"))
+        .await
+        .unwrap();
+    emulator.clear_requests();
+    let records = [reporting.round().await, reporting.round().await, reporting.round().await];
+    assert_eq!(records.iter().map(|r| r.drift).collect::<Vec<_>>(), [1, 0, 0], "counted once: {records:?}");
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"), "nothing written");
+    assert_eq!(title_of(&client, "d").await.as_deref(), Some("by hand"));
+    let status = reporting.handle().status();
+    assert_eq!(status.resources[1].sync, SyncState::OutOfSync);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let events: Vec<Value> = hooks
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| serde_json::from_slice(&request.body).unwrap())
+        .collect();
+    let drift: Vec<&Value> = events.iter().filter(|e| e["event"] == "drift-detected").collect();
+    assert_eq!(drift.len(), 1, "{events:?}");
+    assert_eq!(drift[0]["name"], "d");
+}

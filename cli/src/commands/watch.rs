@@ -2,7 +2,11 @@
 //! the reconcile crate's; this file reads the files each round, starts a round when one changes,
 //! serves the status with `--listen`, and stops on SIGTERM or Ctrl-C.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::{Duration, SystemTime},
+};
 
 use clap::{Args, ValueEnum};
 use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode};
@@ -70,13 +74,21 @@ pub async fn watch_command(args: WatchArgs, client: &LazyClient) -> Result<(), F
     let reconciler = Reconciler::new(client, source, options, settings);
     let handle = reconciler.handle();
 
-    // File events start a round; half a second of quiet makes an editor's save of several files one.
+    // File events start a round; half a second of quiet makes an editor's save of several files
+    // one. Reading the files raises events too (inotify reports opens), so a round starts only
+    // when a file's size or modification time changed.
     let trigger = handle.clone();
+    let watched = paths.clone();
+    let mut last = fingerprint(&watched);
     let mut debouncer = new_debouncer(
         Duration::from_millis(500),
         move |events: notify_debouncer_mini::DebounceEventResult| {
             if events.is_ok_and(|events| !events.is_empty()) {
-                trigger.trigger();
+                let now = fingerprint(&watched);
+                if now != last {
+                    last = now;
+                    trigger.trigger();
+                }
             }
         },
     )
@@ -101,6 +113,27 @@ pub async fn watch_command(args: WatchArgs, client: &LazyClient) -> Result<(), F
     reconciler.run(shutdown()).await;
     drop(debouncer);
     Ok(())
+}
+
+/// Every file under `paths` with its size and modification time, in a stable order.
+fn fingerprint(paths: &[PathBuf]) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    fn visit(path: &Path, out: &mut Vec<(PathBuf, u64, Option<SystemTime>)>) {
+        let Ok(metadata) = std::fs::metadata(path) else { return };
+        if metadata.is_dir() {
+            let Ok(entries) = std::fs::read_dir(path) else { return };
+            for entry in entries.flatten() {
+                visit(&entry.path(), out);
+            }
+        } else {
+            out.push((path.to_owned(), metadata.len(), metadata.modified().ok()));
+        }
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        visit(path, &mut out);
+    }
+    out.sort();
+    out
 }
 
 /// Completes on SIGTERM or Ctrl-C.
