@@ -190,6 +190,7 @@ async fn bad_sets_are_refused_before_anything_is_sent() {
     let temp = repository("bad", 2);
     let dir = temp.path();
     std::fs::write(dir.join("neither.yaml"), "body:\n  metadata:\n    name: x\n").unwrap();
+    std::fs::write(dir.join("broken.yaml"), "body: [\n").unwrap();
     std::fs::write(dir.join("typo.yaml"), SPEC.replace("summary:", "sumary:")).unwrap();
     std::fs::write(
         dir.join("orphan.yaml"),
@@ -205,6 +206,8 @@ async fn bad_sets_are_refused_before_anything_is_sent() {
         (&["plan", "orphan.yaml", "-p", "api_key=k"], "no spec \"nowhere\" in the files or the service"),
         (&["plan", "apps", "apps/churn.yaml", "-p", "api_key=k"], "spec \"churn\" is described twice"),
         (&["apply", "apps", "--prune"], "--owner"),
+        (&["watch", "apps", "-p", "api_key=k", "--dry-run"], "--report-only reports without writing"),
+        (&["watch", "broken.yaml"], "broken.yaml"),
     ];
     for (args, needle) in cases {
         let run = press_apps(&emulator, dir, args);

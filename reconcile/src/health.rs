@@ -12,11 +12,12 @@ pub enum Health {
     Healthy,
     /// Deploying, redeploying, rolling back, or a new release or revision on its way.
     Progressing,
-    /// The service reports a status not known here.
+    /// The service reports a status not known here, or would not show the resource.
     Unknown,
     /// Named in the files, absent from the service.
     Missing,
-    /// Failed (or refused: a release changed without a new version).
+    /// Failed, or unable to reach what the files say (a file's mistake, a release changed without
+    /// a new version).
     Degraded,
 }
 
@@ -37,8 +38,11 @@ impl Health {
         if change.id.is_none() {
             return Health::Missing;
         }
-        if change.problem.as_ref().is_some_and(|problem| problem.kind == ProblemKind::Refused) {
-            return Health::Degraded;
+        match change.problem.as_ref().map(|problem| problem.kind) {
+            // Wrong in the files, or refused: it cannot reach what the files say.
+            Some(ProblemKind::Refused | ProblemKind::Invalid) => return Health::Degraded,
+            Some(_) => return Health::Unknown,
+            None => {}
         }
         match change.kind {
             Kind::Spec => {

@@ -59,6 +59,11 @@ impl LazyClient {
         Self { base_url, dry_run, client: OnceCell::new(), reader: OnceCell::new() }
     }
 
+    /// Whether `--dry-run` was given.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
     /// The client the command's flags ask for: with `--dry-run`, one that sends nothing.
     pub fn get(&self) -> Result<&Client, Failure> {
         Self::once(&self.client, || self.build(self.dry_run))

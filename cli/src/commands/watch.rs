@@ -55,6 +55,11 @@ pub enum LogFormat {
 }
 
 pub async fn watch_command(args: WatchArgs, client: &LazyClient) -> Result<(), Failure> {
+    if client.dry_run() {
+        return Err(Failure::usage(
+            "watch sends no request with --dry-run; --report-only reports without writing",
+        ));
+    }
     let client = client.get()?.clone();
     let options = args.set.options(None);
     // The files are read once now, so that a set that cannot be read fails at start.
