@@ -78,22 +78,28 @@ impl Template {
         Ok(Self { variables })
     }
 
-    /// `file` (`-`: standard input) with its includes expanded and its template rendered.
+    /// `file` (`-`: standard input) rendered, its includes with it.
     pub fn render(&self, file: &Path) -> Result<Rendered, Failure> {
-        let (shown, text) = if file == Path::new("-") {
+        let (shown, source) = if file == Path::new("-") {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|error| Failure::usage(format!("cannot read standard input: {error}")))?;
-            // Includes are found from the working directory.
-            ("standard input".to_owned(), expand_text(&text, Path::new("."), &mut Vec::new())?)
+            (STANDARD_INPUT.to_owned(), text)
         } else {
-            (file.display().to_string(), expand(file, &mut Vec::new())?)
+            let text = std::fs::read_to_string(file)
+                .map_err(|error| Failure::usage(format!("cannot read {}: {error}", file.display())))?;
+            (file.display().to_string(), text)
         };
-        let text = render(&shown, &text, self.variables.clone())?;
+        check_includes(&shown, &source, &mut Vec::new())?;
+        let text = render(&shown, &source, self.variables.clone())?;
         Ok(Rendered { shown, text })
     }
 }
+
+/// How messages name a file read from standard input; its includes are found from the working
+/// directory.
+const STANDARD_INPUT: &str = "standard input";
 
 /// A file as rendered, ready to parse.
 pub struct Rendered {
@@ -192,49 +198,61 @@ impl Visitor for NoUnknownKeys {
     }
 }
 
-/// The file's text with every `{% include "other" %}` line replaced by that file, each of its
-/// lines indented as the include line was. `chain` holds the files being expanded, to refuse a
-/// circle.
-fn expand(file: &Path, chain: &mut Vec<PathBuf>) -> Result<String, Failure> {
-    let canonical = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+/// The file an include names, as its template's name: relative to the including file's
+/// directory (the working directory's for standard input).
+fn joined(name: &str, parent: &str) -> String {
+    let dir = if parent == STANDARD_INPUT {
+        Path::new(".")
+    } else {
+        Path::new(parent).parent().unwrap_or(Path::new("."))
+    };
+    dir.join(name).display().to_string()
+}
+
+/// Refuses a circle of includes, naming its chain, and a chain deeper than
+/// [`MAX_INCLUDE_DEPTH`], before anything is rendered. `chain` holds the files being followed.
+fn check_includes(shown: &str, source: &str, chain: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    let canonical = Path::new(shown).canonicalize().unwrap_or_else(|_| PathBuf::from(shown));
     if chain.contains(&canonical) {
         let circle: Vec<String> = chain.iter().chain([&canonical]).map(|p| p.display().to_string()).collect();
         return Err(Failure::usage(format!("circular include: {}", circle.join(" -> "))));
     }
     if chain.len() >= MAX_INCLUDE_DEPTH {
-        return Err(Failure::usage(format!(
-            "{}: includes nest deeper than {MAX_INCLUDE_DEPTH}",
-            file.display()
-        )));
+        return Err(Failure::usage(format!("{shown}: includes nest deeper than {MAX_INCLUDE_DEPTH}")));
     }
-    let text = std::fs::read_to_string(file)
-        .map_err(|error| Failure::usage(format!("cannot read {}: {error}", file.display())))?;
     chain.push(canonical);
-    let out = expand_text(&text, file.parent().unwrap_or(Path::new(".")), chain)?;
-    chain.pop();
-    Ok(out)
-}
-
-/// `text` with its include lines replaced, the included files found from `dir`.
-fn expand_text(text: &str, dir: &Path, chain: &mut Vec<PathBuf>) -> Result<String, Failure> {
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        match include_target(line) {
-            Some(target) => {
-                let indent = &line[..line.len() - line.trim_start().len()];
-                for included in expand(&dir.join(target), chain)?.lines() {
-                    out.push_str(indent);
-                    out.push_str(included);
-                    out.push('\n');
-                }
-            }
-            None => {
-                out.push_str(line);
-                out.push('\n');
-            }
+    for target in source.lines().filter_map(include_target) {
+        let included = joined(target, shown);
+        // A file that cannot be read is the template's own error, with its line.
+        if let Ok(text) = std::fs::read_to_string(&included) {
+            check_includes(&included, &text, chain)?;
         }
     }
-    Ok(out)
+    chain.pop();
+    Ok(())
+}
+
+/// A template's source with each include that stands indented on its line wrapped in Jinja's
+/// `indent` filter, so that every line of the included file keeps that indentation (the first
+/// has the line's own), as the official CLI keeps it. Line numbers do not change.
+fn indented_includes(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.split_inclusive('\n') {
+        let width = line.len() - line.trim_start_matches(' ').len();
+        match include_target(line) {
+            Some(_) if width > 0 => {
+                let (body, end) = line.split_at(line.trim_end_matches(['\n', '\r']).len());
+                let include = body[width..].trim_end();
+                let _ = write!(
+                    out,
+                    "{}{{% filter indent({width}) %}}{include}{{% endfilter %}}{end}",
+                    &body[..width]
+                );
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// The file named by a line that is only `{% include "file" %}` (or with single quotes).
@@ -245,39 +263,54 @@ fn include_target(line: &str) -> Option<&str> {
     inner.strip_prefix(quote)?.strip_suffix(quote)
 }
 
-/// Renders the template; an undefined variable is an error with its line.
-fn render(shown: &str, text: &str, variables: BTreeMap<String, Value>) -> Result<String, Failure> {
+/// Renders the template, its includes through minijinja's loader; an undefined variable, or any
+/// other mistake, is an error naming the file it is in (an included one too) and its line.
+fn render(shown: &str, source: &str, variables: BTreeMap<String, Value>) -> Result<String, Failure> {
     let mut environment = minijinja::Environment::new();
     environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     environment.set_keep_trailing_newline(true);
-    environment.render_str(text, variables).map_err(|error| {
+    environment.set_path_join_callback(|name, parent| joined(name, parent).into());
+    environment.set_loader(|name| match std::fs::read_to_string(name) {
+        Ok(text) => Ok(Some(indented_includes(&text))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("cannot read {name}: {error}"),
+        )),
+    });
+    let failure = |environment: &minijinja::Environment<'_>, error: minijinja::Error| {
+        // The innermost template error says where: an include's own file and line.
+        let mut error = &error;
+        while let Some(inner) =
+            std::error::Error::source(error).and_then(|e| e.downcast_ref::<minijinja::Error>())
+        {
+            error = inner;
+        }
+        let name = error.name().unwrap_or(shown);
         let line = error.line().map(|line| format!(" at line {line}")).unwrap_or_default();
         // The expression at fault, such as `spec_id` for an undefined variable.
-        let what = error
-            .range()
-            .and_then(|range| text.get(range))
+        let what = environment
+            .get_template(name)
+            .ok()
+            .and_then(|template| {
+                error.range().and_then(|range| template.source().get(range)).map(str::to_owned)
+            })
             .map(|code| format!(" `{code}`"))
             .unwrap_or_default();
         let detail = error.detail().map(|d| format!(" ({d})")).unwrap_or_default();
-        Failure::usage(format!("{shown}{line}: {}{what}{detail}", error.kind()))
-    })
+        Failure::usage(format!("{name}{line}: {}{what}{detail}", error.kind()))
+    };
+    if let Err(error) = environment.add_template_owned(shown.to_owned(), indented_includes(source)) {
+        return Err(failure(&environment, error));
+    }
+    let rendered = environment.get_template(shown).and_then(|template| template.render(variables));
+    rendered.map_err(|error| failure(&environment, error))
 }
 
-/// The line and column of the key at `path` (such as `body.release.version`), counted from 1:
-/// each key is looked for after its parent's line, indented deeper than the parent.
+/// The line and column of the key at `path` (such as `body.release.version`), counted from 1,
+/// as the YAML parser found it.
 fn place_of(text: &str, path: &str) -> Option<(usize, usize)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let (mut from, mut indent, mut found) = (0, None::<usize>, None);
-    for key in path.split('.').filter(|part| part.parse::<usize>().is_err()) {
-        let key = format!("{key}:");
-        let (index, column) = lines.iter().enumerate().skip(from).find_map(|(index, line)| {
-            let rest = line.trim_start().trim_start_matches("- ");
-            let column = line.len() - rest.len();
-            (rest.starts_with(&key) && indent.is_none_or(|parent| column > parent)).then_some((index, column))
-        })?;
-        (from, indent, found) = (index + 1, Some(column), Some((index + 1, column + 1)));
-    }
-    found
+    crate::places::Places::of(text).get(path)
 }
 
 /// Every `release.version` (and `releaseVersion`) in the file must be a semantic version: the

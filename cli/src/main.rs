@@ -10,6 +10,7 @@ mod failure;
 mod input;
 mod jq;
 mod output;
+mod places;
 mod secrets;
 
 use std::process::ExitCode;

@@ -71,7 +71,9 @@ fn workdir(name: &str) -> TempDir {
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
 }
 
 /// A work directory holding the spec template `spec.yaml` (with an empty tags include).
@@ -291,6 +293,8 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
         "wrong-type.yaml",
         "body:\n  metadata:\n    name: x\n    summary: s\n  release: 3\n  config: []\n",
     );
+    write(dir, "includes.yaml", "body:\n  metadata:\n    {% include \"parts/meta.yaml\" %}\n");
+    write(dir, "parts/meta.yaml", "name: x\nsummary: s\ntitle: {{ no_such_title }}\n");
     write(dir, "a.yaml", "{% include \"b.yaml\" %}\n");
     write(dir, "b.yaml", "{% include \"a.yaml\" %}\n");
     write(dir, "notes.pdf", "x");
@@ -307,6 +311,12 @@ async fn bad_input_gets_one_line_and_the_exit_code_of_its_kind() {
         (&["specs", "create", "undefined.yaml"], 2, "undefined.yaml at line 3: undefined value `missing`"),
         (&["specs", "create", "wrong-type.yaml"], 2, "body.release: invalid type: integer `3`"),
         (&["specs", "create", "a.yaml"], 2, "circular include"),
+        // A mistake inside an included file names that file and its own line.
+        (
+            &["specs", "create", "includes.yaml"],
+            2,
+            "parts/meta.yaml at line 3: undefined value `no_such_title`",
+        ),
         (&["specs", "update-metadata", "s", "valid.yaml", "-d", "notes.pdf"], 2, "only .md and .txt"),
         (&["specs", "describe", "no-such-spec"], 3, "404 Not Found"),
         (&["specs", "list", "--page-size", "0"], 2, "page size 0"),
@@ -860,6 +870,27 @@ async fn file_mistakes_name_the_file_line_and_key_in_the_files_terms() {
         list.stderr
     );
     assert!(!list.stderr.contains("struct") && !list.stderr.contains("NewSpecMetadata"), "{}", list.stderr);
+
+    // The same key at several places: the message points at the one that is wrong.
+    let blocks = "body:\n  version: 1\n  kind: app\n  metadata:\n    name: s\n    summary: s\n  release:\n    \
+                  version: 1.0.0\n    notes: n\n  config:\n    - id: a\n      release:\n        version: 1.0.0\n    \
+                  - id: b\n      release:\n        version: oops\n";
+    write(dir, "blocks.yaml", blocks);
+    let run = press_apps(&emulator, dir, &["specs", "create", "blocks.yaml"]);
+    assert!(run.stderr.contains("`body.config.1.release.version`: \"oops\""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("(line 16, column 9)"),
+        "the second block's, not the first's: {}",
+        run.stderr
+    );
+    let parameters = format!(
+        "{}parameters:\n  run:\n    - name: a\n      type: string\n      required: false\n    - name: b\n      type: string\n      requird: false\n",
+        blocks.replace("oops", "1.0.0")
+    );
+    write(dir, "parameters.yaml", &parameters);
+    let run = press_apps(&emulator, dir, &["specs", "create", "parameters.yaml"]);
+    assert!(run.stderr.contains("unknown key `parameters.run.1.requird`"), "{}", run.stderr);
+    assert!(run.stderr.contains("(line 24, column 7)"), "the second parameter's line: {}", run.stderr);
     assert!(emulator.requests().is_empty());
 }
 
