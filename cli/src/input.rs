@@ -111,8 +111,7 @@ pub struct Rendered {
 impl Rendered {
     /// The file as YAML, untyped.
     pub fn value(&self) -> Result<Value, Failure> {
-        yaml_serde::from_str(&self.text)
-            .map_err(|error| Failure::usage(format!("{}: {}", self.shown, in_file_terms(&error.to_string()))))
+        yaml_serde::from_str(&self.text).map_err(|error| Failure::usage(format!("{}: {error}", self.shown)))
     }
 
     /// The line and column of the key at `path`, as a message's suffix.
@@ -127,7 +126,11 @@ impl Rendered {
     pub fn parse<T: DeserializeOwned + JsonSchema>(&self) -> Result<T, Failure> {
         let shown = &self.shown;
         let mut unknown = Vec::new();
-        let deserializer = yaml_serde::Deserializer::from_str(&self.text);
+        let mut track = serde_path_to_error::Track::new();
+        let deserializer = serde_path_to_error::Deserializer::new(
+            yaml_serde::Deserializer::from_str(&self.text),
+            &mut track,
+        );
         // serde_ignored marks a step into an `Option` with `?`, which is no key of the file.
         let parsed = serde_ignored::deserialize(deserializer, |path| {
             unknown
@@ -149,11 +152,73 @@ impl Rendered {
                 check_versions(shown, &self.text)?;
                 Ok(value)
             }
-            // The YAML library says where: "body.release: invalid type: ... at line 5 column 12".
             (Err(error), None) => {
-                Err(Failure::usage(format!("{shown}: {}", in_file_terms(&error.to_string()))))
+                let path: Vec<String> = track
+                    .path()
+                    .iter()
+                    .filter_map(|segment| match segment {
+                        serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                        serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                        serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                Err(Failure::usage(self.explain::<T>(&path, &error)))
             }
         }
+    }
+
+    /// Why the file is not a `T`, in the file's terms, built from what is known of it: where
+    /// (the path the reading stopped at, and the parser's line), what is there (the file's value
+    /// at that path) and what belongs there (the file's JSON Schema at that path). The YAML
+    /// library's own message, unchanged, when none of these explains it.
+    fn explain<T: JsonSchema>(&self, path: &[String], error: &yaml_serde::Error) -> String {
+        let shown = &self.shown;
+        let fallback = || format!("{shown}: {error}");
+        let Ok(document) = yaml_serde::from_str::<Value>(&self.text) else { return fallback() };
+        let schema = serde_json::to_value(schema::<T>()).unwrap_or_default();
+        let definitions = &schema["definitions"];
+        let mut expected = resolve(definitions, &schema);
+        let mut found = Some(&document);
+        for key in path {
+            found = found.and_then(|value| match value {
+                Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+                other => other.get(key),
+            });
+            let next = expected.get("properties").and_then(|p| p.get(key)).or_else(|| expected.get("items"));
+            expected = resolve(definitions, next.unwrap_or(&Value::Null));
+        }
+        let dotted = path.join(".");
+        let at = if dotted.is_empty() { String::new() } else { format!("`{dotted}`: ") };
+        let place = error
+            .location()
+            .map(|location| format!(" (line {}, column {})", location.line(), location.column()))
+            .unwrap_or_else(|| self.place(&dotted));
+        let Some(found) = found else { return fallback() };
+        let allowed = types_of(definitions, expected);
+        if !allowed.is_empty() && !allowed.iter().any(|kind| fits(kind, found)) {
+            let belongs: Vec<&str> = allowed.iter().map(|kind| in_words(kind)).collect();
+            return format!(
+                "{shown}: {at}{} where {} belongs{place}",
+                described(found),
+                belongs.join(" or ")
+            );
+        }
+        if let Some(choices) = expected.get("enum").and_then(Value::as_array)
+            && !found.is_null()
+            && !choices.contains(found)
+        {
+            let choices: Vec<String> = choices.iter().map(Value::to_string).collect();
+            return format!("{shown}: {at}{found} is not one of {}{place}", choices.join(", "));
+        }
+        if let (Some(required), Some(given)) =
+            (expected.get("required").and_then(Value::as_array), found.as_object())
+            && let Some(missing) =
+                required.iter().filter_map(Value::as_str).find(|key| !given.contains_key(*key))
+        {
+            return format!("{shown}: {at}`{missing}` is required here{place}");
+        }
+        fallback()
     }
 }
 
@@ -356,32 +421,67 @@ fn release_versions(value: &Value, path: String, in_release: bool, out: &mut Vec
     }
 }
 
-/// A YAML library's message in the file's terms rather than Rust's: `expected struct
-/// NewSpecMetadata` becomes `expected a map of keys`.
-fn in_file_terms(message: &str) -> String {
-    const TERMS: &[(&str, &str)] = &[
-        ("expected struct ", "expected a map of keys"),
-        ("expected u64", "expected a whole number"),
-        ("expected i64", "expected a whole number"),
-        ("expected f64", "expected a number"),
-        ("invalid type: sequence", "invalid type: a list"),
-        ("invalid type: map", "invalid type: a map of keys"),
-    ];
-    let mut out = message.to_owned();
-    for (rust, file) in TERMS {
-        let Some(at) = out.find(rust) else { continue };
-        // A Rust type name follows `expected struct `: it goes with it.
-        let end = if rust.ends_with(' ') {
-            at + rust.len()
-                + out[at + rust.len()..]
-                    .find(|c: char| !c.is_alphanumeric() && c != '_')
-                    .unwrap_or(out.len() - at - rust.len())
-        } else {
-            at + rust.len()
-        };
-        out.replace_range(at..end, file);
+/// The JSON types a schema allows (`"object"`, `"integer"`, ...), through its choices; none when
+/// it says nothing of types.
+fn types_of(definitions: &Value, schema: &Value) -> Vec<String> {
+    match &schema["type"] {
+        Value::String(kind) => return vec![kind.clone()],
+        Value::Array(kinds) => return kinds.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => {}
     }
-    out
+    let choices = ["anyOf", "oneOf"].iter().filter_map(|key| schema[*key].as_array()).flatten();
+    let mut kinds: Vec<String> =
+        choices.flat_map(|choice| types_of(definitions, resolve_ref(definitions, choice))).collect();
+    kinds.dedup();
+    kinds
+}
+
+/// A schema's `$ref` followed, once.
+fn resolve_ref<'d>(definitions: &'d Value, schema: &'d Value) -> &'d Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => &definitions[reference.rsplit('/').next().unwrap_or_default()],
+        None => schema,
+    }
+}
+
+/// Whether `value` is of the JSON type `kind`.
+fn fits(kind: &str, value: &Value) -> bool {
+    match (kind, value) {
+        ("object", Value::Object(_))
+        | ("array", Value::Array(_))
+        | ("string", Value::String(_))
+        | ("boolean", Value::Bool(_))
+        | ("null", Value::Null)
+        | ("number", Value::Number(_)) => true,
+        ("integer", Value::Number(number)) => number.is_i64() || number.is_u64(),
+        _ => false,
+    }
+}
+
+/// A JSON type as a file's author says it.
+fn in_words(kind: &str) -> &'static str {
+    match kind {
+        "object" => "a map of keys",
+        "array" => "a list",
+        "string" => "text",
+        "integer" => "a whole number",
+        "number" => "a number",
+        "boolean" => "true or false",
+        "null" => "nothing",
+        _ => "a value",
+    }
+}
+
+/// What a file holds at some place, as its author would say it.
+fn described(value: &Value) -> String {
+    match value {
+        Value::Object(_) => "a map of keys".to_owned(),
+        Value::Array(_) => "a list".to_owned(),
+        Value::String(text) => format!("the text {text:?}"),
+        Value::Number(number) => format!("the number {number}"),
+        Value::Bool(flag) => format!("`{flag}`"),
+        Value::Null => "nothing".to_owned(),
+    }
 }
 
 /// The known key closest to the last key of `path`, from the properties of the object that
