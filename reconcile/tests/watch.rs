@@ -80,6 +80,26 @@ async fn eventually(limit: Duration, mut ready: impl AsyncFnMut() -> bool) -> bo
     false
 }
 
+/// A webhook receiver that takes every POST.
+async fn webhook() -> wiremock::MockServer {
+    let hooks = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&hooks)
+        .await;
+    hooks
+}
+
+/// The events `hooks` received, once one of kind `event` has come (within 3 s).
+async fn received(hooks: &wiremock::MockServer, event: &str) -> Vec<Value> {
+    let events = async || -> Vec<Value> {
+        let requests = hooks.received_requests().await.unwrap_or_default();
+        requests.iter().map(|request| serde_json::from_slice(&request.body).unwrap()).collect()
+    };
+    eventually(Duration::from_secs(3), async || events().await.iter().any(|e| e["event"] == event)).await;
+    events().await
+}
+
 async fn title_of(client: &Client, name: &str) -> Option<String> {
     let deployments: Vec<_> = client.list_deployments().items().try_collect().await.unwrap();
     deployments.into_iter().find(|d| d.metadata.name == name).and_then(|d| d.metadata.title)
@@ -169,11 +189,7 @@ async fn through_thirty_percent_faults_the_set_converges_and_nothing_is_made_twi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_resource_backs_off_while_the_others_converge_and_notifications_come_once() {
     let (emulator, client) = emulator().await;
-    let hooks = wiremock::MockServer::start().await;
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(200))
-        .mount(&hooks)
-        .await;
+    let hooks = webhook().await;
     let files = state(&[spec("s", "S")], &[deployment("a", "s", 1), deployment("b", "s", 1)]);
     let (desired, source) = shared(files);
     let settings = Settings { notify: vec![format!("{}/hook", hooks.uri())], ..quick() };
@@ -208,14 +224,7 @@ async fn a_refused_resource_backs_off_while_the_others_converge_and_notification
     let _ = b;
 
     // Notified once that "a" started failing, however many rounds it failed in.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let bodies: Vec<Value> = hooks
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|request| serde_json::from_slice(&request.body).unwrap())
-        .collect();
+    let bodies = received(&hooks, "failing").await;
     let failing: Vec<&Value> = bodies.iter().filter(|b| b["event"] == "failing").collect();
     assert_eq!(failing.len(), 1, "{bodies:?}");
     assert_eq!((failing[0]["kind"].as_str(), failing[0]["name"].as_str()), (Some("deployment"), Some("a")));
@@ -385,11 +394,7 @@ async fn reporting_only_detects_drift_once_and_writes_nothing() {
     let (_, source) = shared(state(&[spec("s", "S")], &[deployment("d", "s", 1)]));
     let mut converging = Reconciler::new(client.clone(), source, Options::default(), quick());
     converging.round().await;
-    let hooks = wiremock::MockServer::start().await;
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(200))
-        .mount(&hooks)
-        .await;
+    let hooks = webhook().await;
     let (_, source) = shared(state(&[spec("s", "S")], &[deployment("d", "s", 1)]));
     let settings = Settings { report_only: true, notify: vec![hooks.uri()], ..quick() };
     let mut reporting = Reconciler::new(client.clone(), source, Options::default(), settings);
@@ -406,14 +411,7 @@ async fn reporting_only_detects_drift_once_and_writes_nothing() {
     assert_eq!(title_of(&client, "d").await.as_deref(), Some("by hand"));
     let status = reporting.handle().status();
     assert_eq!(status.resources[1].sync, SyncState::OutOfSync);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let events: Vec<Value> = hooks
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|request| serde_json::from_slice(&request.body).unwrap())
-        .collect();
+    let events = received(&hooks, "drift-detected").await;
     let drift: Vec<&Value> = events.iter().filter(|e| e["event"] == "drift-detected").collect();
     assert_eq!(drift.len(), 1, "{events:?}");
     assert_eq!(drift[0]["name"], "d");
