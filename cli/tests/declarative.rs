@@ -208,6 +208,7 @@ async fn bad_sets_are_refused_before_anything_is_sent() {
         (&["apply", "apps", "--prune"], "--owner"),
         (&["watch", "apps", "-p", "api_key=k", "--dry-run"], "--report-only reports without writing"),
         (&["watch", "broken.yaml"], "broken.yaml"),
+        (&["watch", "-"], "not standard input"),
     ];
     for (args, needle) in cases {
         let run = press_apps(&emulator, dir, args);

@@ -60,6 +60,11 @@ pub async fn watch_command(args: WatchArgs, client: &LazyClient) -> Result<(), F
             "watch sends no request with --dry-run; --report-only reports without writing",
         ));
     }
+    if args.set.paths().iter().any(|path| path.as_os_str() == "-") {
+        return Err(Failure::usage(
+            "watch reads its files again each round: give files or directories, not standard input",
+        ));
+    }
     let client = client.get()?.clone();
     let options = args.set.options(None);
     // The files are read once now, so that a set that cannot be read fails at start.
@@ -98,7 +103,7 @@ pub async fn watch_command(args: WatchArgs, client: &LazyClient) -> Result<(), F
         },
     )
     .map_err(|e| Failure::usage(format!("cannot watch the files: {e}")))?;
-    for path in paths.iter().filter(|path| path.as_os_str() != "-") {
+    for path in &paths {
         debouncer
             .watcher()
             .watch(path, RecursiveMode::Recursive)
