@@ -621,7 +621,6 @@ async fn plan_deployment(
         return Ok(change);
     };
     let redeploy = current.metadata.status == Some(DeploymentStatus::Failed);
-    change.seen = Some(seen_deployment(current, redeploy && options.redeploy_failed));
 
     let mut fields = metadata_changes(&metadata, &current.metadata);
     let cleared = cleared_fields(current_tags, &given, &current.metadata, &mut fields);
@@ -676,6 +675,8 @@ async fn plan_deployment(
             change.notes.push("failed: apply redeploys it with --redeploy-failed".to_owned());
         }
     }
+    // Its status is part of what the plan saw only when a redeploy was decided from it.
+    change.seen = Some(seen_deployment(current, change.operations.contains(&Operation::Redeploy)));
     Ok(change)
 }
 

@@ -346,3 +346,33 @@ async fn a_value_outside_its_options_or_a_required_one_left_out_is_found_at_plan
     apply(&client, &client, &planned, &Options::default(), &|_| {}).await;
     assert_eq!(writes(&emulator), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_saved_plan_of_a_failed_deployment_is_fresh_until_its_status_changes() {
+    let (emulator, client) = emulator().await;
+    let files =
+        desired(&[spec("s", "1.0.0", "S")], &[deployment("a", "s", 1, "k"), deployment("b", "s", 1, "k")]);
+    let (_, created) = converge(&client, &files, &Options::default()).await;
+    for name in ["a", "b"] {
+        let id = created.done.iter().find(|d| d.name == name).unwrap().id.clone();
+        emulator
+            .set_deployment_status(&id, peak_press_apps_emulator::EmulatorDeploymentStatus::Failed)
+            .unwrap();
+    }
+    // "a" is redeployed as it is; "b" gets a new revision (another value) instead.
+    let redeploy = Options { redeploy_failed: true, ..Options::default() };
+    let changed =
+        desired(&[spec("s", "1.0.0", "S")], &[deployment("a", "s", 1, "k"), deployment("b", "s", 2, "k")]);
+    let planned = plan(&client, &changed, &redeploy).await.unwrap();
+    let actions: Vec<Vec<Action>> = planned.resources[1..].iter().map(|c| c.actions()).collect();
+    assert_eq!(actions, [vec![Action::Redeploy], vec![Action::Revise]]);
+    assert_eq!(check_fresh(&client, &planned).await.unwrap(), Ok(()), "nothing changed since");
+
+    // The failed deployment recovers on its own: the redeploy planned from its status is stale.
+    let a = created.done.iter().find(|d| d.name == "a").unwrap().id.clone();
+    emulator.set_deployment_status(&a, peak_press_apps_emulator::EmulatorDeploymentStatus::Deployed).unwrap();
+    let stale = check_fresh(&client, &planned).await.unwrap().unwrap_err();
+    assert_eq!(stale.resources.len(), 1);
+    assert_eq!(stale.resources[0].name, "a");
+    assert!(stale.resources[0].what.contains("status"), "{stale}");
+}
