@@ -85,7 +85,8 @@ pub struct ApplyReport {
 struct Run<'a> {
     reads: &'a Client,
     writes: &'a Client,
-    plan: &'a Plan,
+    /// The plan's hidden values, found once, masked in every failure reported.
+    secrets: Vec<String>,
     options: &'a Options,
     on_event: &'a (dyn Fn(&Event) + Send + Sync),
     report: Mutex<ApplyReport>,
@@ -116,7 +117,7 @@ pub async fn apply(
     let run = Run {
         reads,
         writes,
-        plan,
+        secrets: plan.secrets(),
         options,
         on_event,
         report: Mutex::new(ApplyReport::default()),
@@ -239,7 +240,7 @@ impl<'a> Run<'a> {
                 }
                 let what = match &error {
                     crate::Error::Skipped(why) => format!("skipped: {why}"),
-                    error => format!("failed: {}", self.plan.redact(&error.to_string())),
+                    error => format!("failed: {}", crate::plan::redact(&self.secrets, &error.to_string())),
                 };
                 (self.on_event)(&Event { kind: change.kind, name: change.name.clone(), what });
                 report.failed.push(Failed { kind: change.kind, name: change.name.clone(), error });

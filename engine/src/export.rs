@@ -18,6 +18,7 @@ use crate::{
     desired::{DeploymentBody, DesiredDeployment, DesiredSpec, SpecSelector},
     marks,
     plan::MASK,
+    planner::own_metadata,
 };
 
 /// What [`export`] found.
@@ -68,11 +69,8 @@ pub async fn export(client: &Client, names: &[String]) -> Result<Export, Error> 
 
 /// Metadata as a file gives it: without what the service sets and without apply's marks.
 fn file_metadata(metadata: &impl serde::Serialize) -> Value {
-    let mut metadata = json(metadata);
+    let mut metadata = own_metadata(metadata);
     if let Value::Object(map) = &mut metadata {
-        for key in ["status", "createdAt", "createdBy", "updatedAt", "updatedBy"] {
-            map.remove(key);
-        }
         if let Some(Value::Array(tags)) = map.get_mut("tags") {
             tags.retain(|tag| !tag["name"].as_str().is_some_and(marks::is_mark));
         }

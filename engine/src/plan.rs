@@ -374,7 +374,7 @@ impl Plan {
 
     /// `text` with every hidden value of the plan replaced by [`MASK`].
     pub fn redact(&self, text: &str) -> String {
-        self.secrets().iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), MASK))
+        redact(&self.secrets(), text)
     }
 
     /// The plan's JSON form, which `press-apps plan -o json` prints: every change with its
@@ -383,6 +383,12 @@ impl Plan {
         let resources: Vec<Value> = self.resources.iter().map(Change::to_json).collect();
         json!({ "formatVersion": self.format_version, "resources": resources, "summary": self.summary() })
     }
+}
+
+/// `text` with each of `secrets` (longest first, as [`Plan::secrets`] gives them) replaced by
+/// [`MASK`].
+pub(crate) fn redact(secrets: &[String], text: &str) -> String {
+    secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), MASK))
 }
 
 /// The plan's JSON form (see [`Plan::to_json`]).

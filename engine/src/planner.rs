@@ -163,7 +163,7 @@ fn semver(version: &str) -> Option<semver::Version> {
 pub(crate) fn seen_spec(spec: &Spec) -> Value {
     serde_json::json!({
         "id": spec.id,
-        "metadata": seen_metadata(&spec.metadata),
+        "metadata": own_metadata(&spec.metadata),
         "featured": spec.featured,
         "scope": spec.scope,
         "tenants": spec.tenants,
@@ -176,7 +176,7 @@ pub(crate) fn seen_spec(spec: &Spec) -> Value {
 pub(crate) fn seen_deployment(deployment: &Deployment, with_status: bool) -> Value {
     let mut seen = serde_json::json!({
         "id": deployment.id,
-        "metadata": seen_metadata(&deployment.metadata),
+        "metadata": own_metadata(&deployment.metadata),
         "release": deployment.spec.as_ref().and_then(|spec| spec.release.as_ref()).map(|r| &r.version),
         "latestRevision": deployment.latest_revision.as_ref().map(|revision| revision.revision),
     });
@@ -186,8 +186,8 @@ pub(crate) fn seen_deployment(deployment: &Deployment, with_status: bool) -> Val
     seen
 }
 
-/// Metadata without what the service changes by itself (status, times, who).
-fn seen_metadata(metadata: &impl Serialize) -> Value {
+/// Metadata without what the service sets by itself (status, times, who): what a file gives.
+pub(crate) fn own_metadata(metadata: &impl Serialize) -> Value {
     let mut metadata = json(metadata);
     if let Value::Object(map) = &mut metadata {
         for key in ["status", "createdAt", "createdBy", "updatedAt", "updatedBy"] {
