@@ -636,3 +636,49 @@ async fn a_long_markdown_plan_caps_its_details_and_says_how_much_it_left_out() {
     assert!(run.stdout.contains(&left_out), "{}", run.stdout);
     assert!(run.stdout.len() < 65_536, "fits a pull-request comment: {}", run.stdout.len());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_stopped_by_sigterm_mid_round_begins_nothing_more_and_exits_0() {
+    let emulator = Emulator::builder()
+        .deploy_delay(Duration::ZERO)
+        .faults(peak_press_apps_emulator::Faults::new(0.0).latency(Duration::from_millis(40)))
+        .start()
+        .await
+        .unwrap();
+    let temp = repository("stopped", 2);
+    let dir = temp.path().to_owned();
+    for i in 0..4 {
+        let spec = SPEC.replace("name: churn\n", &format!("name: churn-{i}\n"));
+        std::fs::write(dir.join(format!("apps/churn-{i}.yaml")), spec).unwrap();
+        let deployment = DEPLOYMENT
+            .replace("name: churn-prod", &format!("name: churn-{i}-prod"))
+            .replace("name: churn\n", &format!("name: churn-{i}\n"))
+            .replace("REPLICAS", "1");
+        std::fs::write(dir.join(format!("apps/deployments/churn-{i}.yaml")), deployment).unwrap();
+    }
+    let posts = |emulator: &Emulator| emulator.requests().iter().filter(|r| r.method == "POST").count();
+    let watch = Command::new(env!("CARGO_BIN_EXE_press-apps"))
+        .args(["watch", "apps", "-p", "api_key=k", "--interval", "1h", "--base-url", emulator.base_url()])
+        .current_dir(&dir)
+        .env("PEAK_AUTH_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while posts(&emulator) < 2 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no writes");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // SIGTERM while the specs' creates are in flight: they finish, no deployment (which waits for
+    // its spec) is begun, and it exits 0 before the round is done.
+    assert!(Command::new("kill").args(["-TERM", &watch.id().to_string()]).status().unwrap().success());
+    let output = tokio::task::spawn_blocking(move || watch.wait_with_output().unwrap()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("stopping: no new writes"), "{stderr}");
+    let deployments =
+        emulator.requests().iter().filter(|r| r.method == "POST" && r.path.contains("deployments")).count();
+    assert_eq!(deployments, 0, "no resource begun after the stop");
+    let specs = press_apps(&emulator, &dir, &["specs", "list", "--all", "--jq", ".id"]).stdout;
+    assert_eq!(specs.lines().count(), posts(&emulator), "every create begun finished");
+}
