@@ -207,7 +207,7 @@ async fn prefetched_small_pages_follow_a_steady_churn_at_the_front() {
             .await;
         stop.store(true, Ordering::SeqCst);
         let created = churn.await.unwrap();
-        assert!(created.len() > 50, "{what}: the churn wrote ({} creates)", created.len());
+        assert!(created.len() >= 10, "{what}: the churn wrote ({} creates)", created.len());
 
         let listed = listed.unwrap_or_else(|error| panic!("{what}: {error}"));
         // Every spec that existed before is yielded exactly once; one created at the front during

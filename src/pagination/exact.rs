@@ -1,10 +1,10 @@
-//! [`Paginator::items`](super::Paginator::items): windows that grow to the largest page, and the
-//! repair of every boundary between two pages (the guarantee is in the module documentation of
+//! [`Paginator::items`](super::Paginator::items): windows that overlap what was yielded, each
+//! joined to it by an item they share; when the order moved too far for a window to be joined,
+//! the listing finds its place again and carries on (the guarantee is in the documentation of
 //! [`Paginator`](super::Paginator)).
 
 use std::{
     collections::{HashMap, VecDeque},
-    ops::Range,
     sync::Arc,
 };
 
@@ -23,29 +23,45 @@ use crate::{Client, Error, Result};
 /// items come as quickly as from any client.
 const FIRST_WINDOW: u64 = 25;
 
-/// The smallest straddling window; it doubles each time the listing moved too much for it.
-const CHECK_WINDOW: u64 = 3;
+/// The fewest items a window asks for after the first: windows overlap, and must still move on.
+const SMALLEST_WINDOW: u64 = 4;
 
-/// How many straddling windows one boundary may take before the listing gives up.
-const CHECK_ATTEMPTS: u32 = 7;
+/// The smallest window that looks for the last item yielded after the order moved; it doubles
+/// with each look.
+const FIRST_SEARCH: u64 = 16;
 
-/// How many ids of yielded items are remembered: two of the largest pages and their checks.
+/// How many windows may look for the last item yielded before the listing gives up.
+const SEARCHES: u32 = 7;
+
+/// How many windows in a row may bring nothing new before the listing gives up.
+const IDLE_WINDOWS: u32 = 16;
+
+/// How many ids of yielded items are remembered: four of the largest pages.
 const MEMORY: usize = 4 * MAX_PAGE_SIZE as usize;
 
-/// Every item of the listing, in batches of one page each.
+/// How many of the latest moves of the order set the overlap.
+const MOVES: usize = 16;
+
+/// Every item of the listing, in batches of one window each.
 pub(super) fn items<'c, Q: ListQuery + 'c>(
     client: &'c Client,
     prefetch: Prefetch<'c, Q>,
     explicit: Option<u64>,
 ) -> BoxStream<'c, Result<Vec<Q::Item>>> {
+    let depth = prefetch.max_pages();
     let lister = Exact {
         client,
         prefetch,
         explicit,
-        next_offset: 0,
+        largest: MAX_PAGE_SIZE,
+        started: false,
+        plan_end: 0,
         end: None,
         bound: None,
+        depth,
+        moves: Moves::default(),
         memory: Memory::default(),
+        idle: 0,
         done: false,
     };
     stream::try_unfold(lister, |mut lister| async move {
@@ -58,50 +74,78 @@ struct Exact<'c, Q: ListQuery> {
     client: &'c Client,
     prefetch: Prefetch<'c, Q>,
     explicit: Option<u64>,
-    /// Where the next window to ask for starts.
-    next_offset: u64,
-    /// The total the latest page reported: no window is asked for at or past it.
+    /// The largest window the service serves as asked.
+    largest: u64,
+    /// Whether the first window was asked for.
+    started: bool,
+    /// Where the window after the last one asked for should carry on from.
+    plan_end: u64,
+    /// The total the latest window reported: no window is planned at or past it.
     end: Option<u64>,
     /// How far a listing may reach, given its first total: it may grow, but not without end.
     bound: Option<u64>,
+    /// How many windows may be in flight now: the concurrency while windows join where they were
+    /// planned; one after a window could not be joined, half after one that the order moved
+    /// further than it should, one more with each that joins calmly.
+    depth: usize,
+    moves: Moves,
     memory: Memory,
+    /// Windows in a row that brought nothing new.
+    idle: u32,
     done: bool,
 }
 
-impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
-    /// The window size at `offset`: the caller's, or else doubling from 25 to the largest page.
-    fn size_at(&self, offset: u64) -> u64 {
-        self.explicit.unwrap_or_else(|| growing_window(offset))
-    }
+/// A window joined to what was yielded before it.
+struct Joined<T> {
+    /// Its items after the last one it shares with what was yielded.
+    batch: Vec<T>,
+    /// It reaches the end of the listing.
+    ends: bool,
+    /// It brought something new, and the order moved no further than windows in flight allow.
+    calm: bool,
+}
 
-    /// Asks for the windows that the latest total calls for, as far as the prefetch has room.
+impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
+    /// Asks for the windows that carry on from the last item yielded, as far as the latest total,
+    /// the depth and the prefetch's budget allow; always one when none is in flight.
     fn launch(&mut self) -> Result<()> {
-        loop {
-            let offset = self.next_offset;
-            if offset > 0 {
-                // Until the first page is back there is no total to plan by.
-                let Some(end) = self.end else { return Ok(()) };
-                if offset >= end {
-                    return Ok(());
-                }
-                if let Some(bound) = self.bound
-                    && offset > bound
-                {
-                    return Err(Error::Pagination {
-                        message: format!(
-                            "the listing reached item {offset}, beyond the bound of {bound} set by its first page"
-                        ),
-                    });
-                }
-            }
-            let size = self.size_at(offset);
-            let check = (offset > 0).then(|| straddling(offset, CHECK_WINDOW));
-            if !self.prefetch.has_room(size + check.and_then(|w| w.size).unwrap_or(0)) {
+        if !self.started {
+            self.started = true;
+            self.prefetch.push(Window::at(0, self.explicit.unwrap_or(FIRST_WINDOW)));
+            return Ok(());
+        }
+        // Until the first window is back there is no total to plan by.
+        let Some(end) = self.end else { return Ok(()) };
+        if self.prefetch.len() == 0 {
+            // The next answer comes one request later than the last: when every request lately
+            // moved the order forward, half the least of those moves is taken for granted.
+            self.plan_end =
+                self.memory.cursor().map_or(0, |cursor| cursor + 1 + self.moves.least_forward() / 2);
+        }
+        while self.prefetch.len() < self.depth {
+            let queued = self.prefetch.len() > 0;
+            if queued && self.plan_end >= end {
                 return Ok(());
             }
-            self.prefetch.push(Window::at(offset, size), check);
-            self.next_offset = offset + size;
+            let window = window_after(self.plan_end, self.explicit, self.largest, self.moves.margin());
+            let size = window.size.unwrap_or(0);
+            if !self.prefetch.has_room(size) {
+                return Ok(());
+            }
+            if let Some(bound) = self.bound
+                && window.offset() > bound
+            {
+                return Err(Error::Pagination {
+                    message: format!(
+                        "the listing reached item {}, beyond the bound of {bound} set by its first page",
+                        window.offset()
+                    ),
+                });
+            }
+            self.prefetch.push(window);
+            self.plan_end = window.offset() + size;
         }
+        Ok(())
     }
 
     async fn next_batch(&mut self) -> Result<Option<Vec<Q::Item>>> {
@@ -109,167 +153,219 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
             return Ok(None);
         }
         self.launch()?;
-        let Some(Fetched { window, page, check }) = self.prefetch.next().await? else {
+        let Some(Fetched { window, page }) = self.prefetch.next().await? else {
             self.done = true;
             return Ok(None);
         };
-        let body = page?;
-        let page = decode_checked::<Q>(self.client, window, &body)?;
-        self.prefetch.learn(&page, body.len());
-        drop(body);
-        let offset = window.offset();
-        let size = match served_as_asked(window, &page) {
-            Ok(size) => size,
-            // A service that caps pages at a size of its own: the listing follows it.
-            Err(_) if offset == 0 && page.page_size > 0 => {
-                self.explicit = Some(page.page_size);
-                self.next_offset = page.page_size;
-                page.page_size
+        let page = self.read(window, page)?;
+        let joined = match self.join(window.offset(), page) {
+            Some(joined) => joined,
+            None => {
+                // The order moved under the windows asked for: none of them can be placed.
+                self.prefetch.clear();
+                self.depth = 1;
+                self.find_place().await?
             }
-            Err(error) => return Err(error),
         };
-        self.end = Some(page.total);
-        self.bound.get_or_insert(page.total.saturating_mul(2).saturating_add(size));
-        let last = (page.items.len() as u64) < size || offset + size >= page.total;
-        let (batch, ends) = match check {
-            None => (ranked(page.items, offset, 0..usize::MAX), false),
-            Some(check) => self.across(offset, page.items, check).await?,
+        // More windows in flight while they join calmly, half as many when they do not: more
+        // windows at once also means more change between one and the next.
+        self.depth = if joined.calm {
+            (self.depth + 1).min(self.prefetch.max_pages())
+        } else {
+            (self.depth / 2).max(1)
         };
-        let batch = batch
-            .into_iter()
-            .map(|(item, rank)| {
-                self.memory.remember(Q::id(&item), rank);
-                item
-            })
-            .collect();
-        if last || ends {
+        if joined.ends {
             self.done = true;
+            // Windows past the end that were already asked for are not needed.
             self.prefetch.clear();
-        }
-        Ok(Some(batch))
-    }
-
-    /// Joins the page at `offset` to what was yielded before it, with straddling windows: the
-    /// page's items that follow the last item yielded, after any items in between. Also says
-    /// whether the listing ends here.
-    async fn across(
-        &mut self,
-        offset: u64,
-        page: Vec<Q::Item>,
-        (mut window, mut body): (Window, Result<bytes::Bytes>),
-    ) -> Result<(Vec<(Q::Item, u64)>, bool)> {
-        let mut size = CHECK_WINDOW;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let check = decode_checked::<Q>(self.client, window, &body?)?;
-            served_as_asked(window, &check)?;
-            let page_ids: Vec<&str> = page.iter().map(Q::id).collect();
-            let check_ids: Vec<&str> = check.items.iter().map(Q::id).collect();
-            let center = match judge(&self.memory, &page_ids, offset, &check_ids, window, &check) {
-                Verdict::Joined { gap, from, ends } => {
-                    let memory = &self.memory;
-                    let mut joined = ranked(check.items, window.offset(), gap);
-                    joined.extend(
-                        ranked(page, offset, from..usize::MAX)
-                            .into_iter()
-                            .filter(|(item, _)| !memory.contains(Q::id(item))),
-                    );
-                    return Ok((joined, ends));
-                }
-                Verdict::Moved { to } => to.unwrap_or(offset),
-            };
-            if attempt >= CHECK_ATTEMPTS {
+        } else if joined.batch.is_empty() {
+            // The order moved forward past this window, and past the windows planned after it
+            // with it: plan again from where the last item yielded is now.
+            self.prefetch.clear();
+            self.idle += 1;
+            if self.idle >= IDLE_WINDOWS {
                 return Err(Error::Pagination {
                     message: format!(
-                        "the listing changed faster than it could be followed: the boundary at item {offset} \
-                         moved out of {attempt} windows straddling it, the last of {size} items"
+                        "the listing changed faster than it could be followed: {} windows in a row \
+                         brought nothing new",
+                        self.idle
                     ),
                 });
             }
-            size = (size * 2).min(MAX_PAGE_SIZE);
-            window = straddling(center, size);
-            body = self.prefetch.fetch_now(window).await;
+        } else {
+            self.idle = 0;
         }
+        Ok(Some(joined.batch))
     }
-}
 
-/// Without a page size: 25, 25, 50, 100, 200, 400, 200 (to reach 1,000), then pages of 1,000.
-/// Each size divides the offset it starts at, as the service's page numbers require.
-fn growing_window(offset: u64) -> u64 {
-    match offset {
-        0 => FIRST_WINDOW,
-        _ if offset.is_multiple_of(MAX_PAGE_SIZE) => MAX_PAGE_SIZE,
-        _ => offset.min(MAX_PAGE_SIZE - offset % MAX_PAGE_SIZE),
-    }
-}
-
-/// What a straddling window tells about a boundary.
-#[derive(Debug, PartialEq, Eq)]
-enum Verdict {
-    /// The window shows the last item yielded followed by the page's items: yield the window's
-    /// items `gap` (pushed back over the boundary), then the page's from index `from`. `ends`:
-    /// the window reaches the end of the listing and the page adds nothing after it.
-    Joined { gap: Range<usize>, from: usize, ends: bool },
-    /// The window does not show both sides: look again, around `to` when known.
-    Moved { to: Option<u64> },
-}
-
-/// Reads a straddling window `check` (asked as `window`) against the items remembered and the
-/// page at `page_offset`.
-///
-/// One answer is one consistent view. If it shows `a`, the last item yielded that it holds,
-/// followed further on by `b`, an item of the page, then every item that existed at that moment
-/// and sorts between `a` and `b` is in the window between them: those are the gap. The page's
-/// items before `b` sort before it, so they were yielded already, were created since, or were
-/// deleted: none is owed. An item that existed throughout the listing is therefore yielded once.
-fn judge<T>(
-    memory: &Memory,
-    page_ids: &[&str],
-    page_offset: u64,
-    check_ids: &[&str],
-    window: Window,
-    check: &Page<T>,
-) -> Verdict {
-    let in_page: HashMap<&str, usize> = page_ids.iter().enumerate().map(|(index, id)| (*id, index)).collect();
-    let start = window.offset();
-    let Some(last_seen) = check_ids.iter().rposition(|id| memory.contains(id)) else {
-        // Where the window is relative to where it was meant to be, from any item it knows.
-        let moved = check_ids.iter().enumerate().find_map(|(index, id)| {
-            let then = in_page.get(id).map(|i| page_offset + *i as u64)?;
-            Some((start + index as u64) as i64 - then as i64)
-        });
-        let to = match moved {
-            Some(shift) => Some(page_offset.saturating_add_signed(shift)),
-            // An empty window past the end: the listing shrank; look at its end.
-            None if check_ids.is_empty() && check.total <= start => Some(check.total),
-            None => None,
-        };
-        return Verdict::Moved { to };
-    };
-    let after = last_seen + 1;
-    match check_ids[after..].iter().position(|id| in_page.contains_key(id)) {
-        Some(found) => Verdict::Joined {
-            gap: after..after + found,
-            from: in_page[check_ids[after + found]],
-            ends: false,
-        },
-        None => {
-            let held = check_ids.len() as u64;
-            let reaches_end = held < window.size.unwrap_or(0) || start + held >= check.total;
-            // Others pushed the whole page back over the boundary after it was read (a page
-            // prefetched long before the stream reached it, while many were created before it):
-            // it holds nothing new, and the window alone carries the listing on from the last
-            // item yielded.
-            let behind = !page_ids.is_empty() && page_ids.iter().all(|id| memory.contains(id));
-            if reaches_end || behind {
-                Verdict::Joined { gap: after..check_ids.len(), from: page_ids.len(), ends: reaches_end }
+    /// Decodes a window's body, checks it, and notes the total it reports.
+    fn read(&mut self, window: Window, body: Result<bytes::Bytes>) -> Result<Page<Q::Item>> {
+        let body = body?;
+        let page = decode_checked::<Q>(self.client, window, &body)?;
+        self.prefetch.learn(&page, body.len());
+        drop(body);
+        if let Err(error) = served_as_asked(window, &page) {
+            // A service that caps pages at a size of its own: the listing follows it from its
+            // first answer.
+            let first = self.end.is_none();
+            if first && page.page_size > 0 && page.page_size < window.size.unwrap_or(0) {
+                self.explicit = Some(page.page_size);
+                self.largest = page.page_size;
             } else {
-                // Where the last item yielded was meant to be: just before the boundary.
-                let then = memory.rank(check_ids[last_seen]).unwrap_or(page_offset);
-                Verdict::Moved { to: Some(page_offset + (start + last_seen as u64).saturating_sub(then)) }
+                return Err(error);
             }
         }
+        self.end = Some(page.total);
+        self.bound.get_or_insert(page.total.saturating_mul(2).saturating_add(page.page_size));
+        Ok(page)
+    }
+
+    /// Joins the window at `offset` to what was yielded: its items after the last one it shares
+    /// with what was yielded (the anchor). `None` when it shares none and does not start the
+    /// listing: it cannot be placed.
+    ///
+    /// One answer is one consistent view. Every item it shows after the anchor was not yielded
+    /// (the anchor is the last item yielded that it holds), and every item that existed at that
+    /// moment and sorts between the anchor and the window's end is in it. An item that exists
+    /// throughout the listing and sorts after the last item yielded is therefore in this batch
+    /// or after this window's end, where the next window carries on from this one's last item.
+    fn join(&mut self, offset: u64, mut page: Page<Q::Item>) -> Option<Joined<Q::Item>> {
+        let held = page.items.len() as u64;
+        let ends = held < page.page_size || offset + held >= page.total;
+        let anchor = page.items.iter().rposition(|item| self.memory.contains(Q::id(item)));
+        if anchor.is_none() && offset > 0 {
+            return None;
+        }
+        let from = anchor.map_or(0, |index| index + 1);
+        let mut calm = true;
+        if let Some(index) = anchor {
+            let now = offset + index as u64;
+            let then = self.memory.rank(Q::id(&page.items[index])).unwrap_or(now);
+            let moved = now as i64 - then as i64;
+            // Forward, the order may move by a quarter of a window before windows in flight are
+            // spent on what was yielded; back, no further than it has lately.
+            calm = self.moves.calm(moved) && moved <= (page.page_size / 4) as i64 && from < page.items.len();
+            self.moves.observe(moved);
+            let mut last_seen = false;
+            for (index, item) in page.items[..from].iter().enumerate() {
+                last_seen |= self.memory.seen_at(Q::id(item), offset + index as u64);
+            }
+            if !last_seen {
+                // The last item yielded lies beyond this window (or was deleted): it moved as
+                // the anchor did, and at least past this window.
+                self.memory.move_last(moved, offset + held);
+            }
+        }
+        let batch = page
+            .items
+            .drain(from..)
+            .enumerate()
+            .map(|(index, item)| {
+                self.memory.remember(Q::id(&item), offset + (from + index) as u64);
+                item
+            })
+            .collect();
+        Some(Joined { batch, ends, calm })
+    }
+
+    /// Finds the last item yielded again after the order moved under the windows asked for:
+    /// fresh windows around where it should be, larger each time, until one holds it (or an
+    /// item yielded before it) and is joined.
+    async fn find_place(&mut self) -> Result<Joined<Q::Item>> {
+        let mut size = (4 * self.moves.margin()).clamp(FIRST_SEARCH, self.largest);
+        let mut around = 0;
+        for _ in 0..SEARCHES {
+            // A listing that shrank past the last item yielded: look at its end.
+            around = self.memory.cursor().unwrap_or(0).min(self.end.unwrap_or(0));
+            let window = if around == 0 || size >= self.largest {
+                Window::at(around.saturating_sub(size / 2) / size * size, size)
+            } else {
+                straddling(around, size.div_ceil(2))
+            };
+            let body = self.prefetch.fetch_now(window).await;
+            let page = self.read(window, body)?;
+            if let Some(joined) = self.join(window.offset(), page) {
+                return Ok(Joined { calm: false, ..joined });
+            }
+            size = (size * 2).min(self.largest);
+        }
+        Err(Error::Pagination {
+            message: format!(
+                "the listing changed faster than it could be followed: the last item yielded was not \
+                 found in {SEARCHES} windows around item {around}, the last of {size} items"
+            ),
+        })
+    }
+}
+
+/// The window that carries on from `plan_end` (just after the last item yielded or planned): it
+/// starts `margin` items earlier, so that it holds that item even if the order moved back as far
+/// as it has lately, and reaches as far as the service's page numbers allow. Its size is between
+/// half and all of the page size asked for (at least [`SMALLEST_WINDOW`]), or else as large as the
+/// offset it starts at, from 25 up to the largest page; never more than `largest`.
+fn window_after(plan_end: u64, explicit: Option<u64>, largest: u64, margin: u64) -> Window {
+    let size = match explicit {
+        Some(size) => size.max(SMALLEST_WINDOW),
+        None => plan_end.clamp(FIRST_WINDOW, MAX_PAGE_SIZE).max(4 * margin),
+    }
+    .min(largest)
+    .max(1);
+    let margin = margin.max(size / 32).min(size / 2);
+    let latest_start = plan_end.saturating_sub(margin);
+    let best = |sizes: std::ops::RangeInclusive<u64>| {
+        sizes
+            .map(|size| Window::at(latest_start - latest_start % size, size))
+            .max_by_key(|window| {
+                let size = window.size.unwrap_or(0);
+                (window.offset() + size, std::cmp::Reverse(size))
+            })
+            .filter(|window| window.offset() + window.size.unwrap_or(0) > plan_end)
+    };
+    // Tiny windows may find no page number that both overlaps and moves on: they grow a little.
+    best(size.div_ceil(2)..=size)
+        .or_else(|| {
+            (size + 1..=largest)
+                .map(|size| Window::at(latest_start - latest_start % size, size))
+                .find(|window| window.offset() + window.size.unwrap_or(0) > plan_end)
+        })
+        .unwrap_or_else(|| straddling(plan_end, size))
+}
+
+/// How far the order moved between two looks at the same item, lately: what windows must
+/// overlap by.
+#[derive(Default)]
+struct Moves {
+    latest: VecDeque<i64>,
+}
+
+impl Moves {
+    fn observe(&mut self, moved: i64) {
+        self.latest.push_back(moved);
+        if self.latest.len() > MOVES {
+            self.latest.pop_front();
+        }
+    }
+
+    /// The furthest an item moved towards the start lately (deletes before it).
+    fn back(&self) -> u64 {
+        self.latest.iter().map(|moved| moved.min(&0).unsigned_abs()).max().unwrap_or(0)
+    }
+
+    /// The least an item moved towards the end lately, when every move lately was that way.
+    fn least_forward(&self) -> u64 {
+        self.latest.iter().min().map_or(0, |least| (*least).max(0).unsigned_abs())
+    }
+
+    /// How many items a window overlaps the last item yielded by: its own place, and half as
+    /// much again as the furthest move back lately.
+    fn margin(&self) -> u64 {
+        let back = self.back();
+        1 + back + back / 2
+    }
+
+    /// Whether a move is no further back than the moves lately.
+    fn calm(&self, moved: i64) -> bool {
+        moved.min(0).unsigned_abs() <= self.back()
     }
 }
 
@@ -286,16 +382,6 @@ fn served_as_asked<T>(window: Window, page: &Page<T>) -> Result<u64> {
             window.number, page.page_size
         ),
     })
-}
-
-/// `items` from index `keep`, each with its rank in the listing when it was read.
-fn ranked<T>(items: Vec<T>, offset: u64, keep: Range<usize>) -> Vec<(T, u64)> {
-    items
-        .into_iter()
-        .enumerate()
-        .filter(|(index, _)| keep.contains(index))
-        .map(|(index, item)| (item, offset + index as u64))
-        .collect()
 }
 
 /// A window of between `smallest` and twice as many items whose page number the service can
@@ -318,7 +404,7 @@ fn straddling(boundary: u64, smallest: u64) -> Window {
     Window::at(boundary - boundary % size, size)
 }
 
-/// The ids of the items yielded last, with their ranks when read, in bounded memory.
+/// The ids of the items yielded last, with their places when last seen, in bounded memory.
 #[derive(Default)]
 struct Memory {
     ranks: HashMap<Arc<str>, u64>,
@@ -332,6 +418,29 @@ impl Memory {
 
     fn rank(&self, id: &str) -> Option<u64> {
         self.ranks.get(id).copied()
+    }
+
+    /// Where the last item yielded was when last seen.
+    fn cursor(&self) -> Option<u64> {
+        self.order.back().and_then(|id| self.rank(id))
+    }
+
+    /// Notes where an item yielded before is now; true when it is the last item yielded.
+    fn seen_at(&mut self, id: &str, rank: u64) -> bool {
+        match self.ranks.get_mut(id) {
+            Some(place) => {
+                *place = rank;
+                self.order.back().is_some_and(|last| &**last == id)
+            }
+            None => false,
+        }
+    }
+
+    /// Moves where the last item yielded is thought to be, to no earlier than `at_least`.
+    fn move_last(&mut self, moved: i64, at_least: u64) {
+        if let Some(place) = self.order.back().and_then(|id| self.ranks.get_mut(id)) {
+            *place = place.saturating_add_signed(moved).max(at_least);
+        }
     }
 
     fn remember(&mut self, id: &str, rank: u64) {
@@ -351,24 +460,6 @@ impl Memory {
 mod tests {
     use super::*;
 
-    fn page(ids: &[&str], total: u64) -> Page<String> {
-        Page {
-            items: ids.iter().map(|id| id.to_string()).collect(),
-            total,
-            page_count: 0,
-            page_number: 0,
-            page_size: 0,
-        }
-    }
-
-    fn memory(ids: &[&str], first_rank: u64) -> Memory {
-        let mut memory = Memory::default();
-        for (index, id) in ids.iter().enumerate() {
-            memory.remember(id, first_rank + index as u64);
-        }
-        memory
-    }
-
     #[test]
     fn straddling_windows_hold_the_boundary_inside() {
         for boundary in [1, 2, 125, 250, 500, 1000, 5000, 123_456] {
@@ -382,81 +473,79 @@ mod tests {
     }
 
     #[test]
-    fn items_pushed_back_over_the_boundary_are_the_gap() {
-        // Yielded a..d (ranks 0..4); a and b were deleted, which moved e and f before the boundary.
-        let memory = memory(&["a", "b", "c", "d"], 0);
-        let check_ids = ["c", "d", "e", "f", "g", "h"];
-        let verdict =
-            judge(&memory, &["g", "h", "i", "j"], 4, &check_ids, Window::at(0, 6), &page(&check_ids, 8));
-        assert_eq!(verdict, Verdict::Joined { gap: 2..4, from: 0, ends: false });
-    }
-
-    #[test]
-    fn items_repeated_from_before_the_boundary_are_dropped() {
-        // Two creates at the front pushed c and d into the next page.
-        let memory = memory(&["a", "b", "c", "d"], 0);
-        let check_ids = ["c", "d", "e", "f"];
-        let verdict =
-            judge(&memory, &["c", "d", "e", "f"], 4, &check_ids, Window::at(4, 4), &page(&check_ids, 10));
-        assert_eq!(verdict, Verdict::Joined { gap: 2..2, from: 2, ends: false });
-    }
-
-    #[test]
-    fn a_window_that_misses_either_side_looks_again() {
-        let memory = memory(&["a", "b", "c", "d"], 0);
-        let check_ids = ["x", "y"];
-        let verdict = judge(&memory, &["e"], 4, &check_ids, Window::at(4, 2), &page(&check_ids, 10));
-        assert_eq!(verdict, Verdict::Moved { to: None });
-        // It shows the page's first item one place later than it was read: look one place later.
-        let check_ids = ["x", "y", "e"];
-        let verdict = judge(&memory, &["e"], 4, &check_ids, Window::at(3, 3), &page(&check_ids, 10));
-        assert_eq!(verdict, Verdict::Moved { to: Some(5) });
-        // An empty window past a listing that shrank looks at its end.
-        let verdict = judge(&memory, &[], 4, &[], Window::at(4, 2), &page(&[], 3));
-        assert_eq!(verdict, Verdict::Moved { to: Some(3) });
-    }
-
-    #[test]
-    fn a_page_pushed_wholly_behind_what_was_yielded_is_carried_on_by_the_window() {
-        // The page e..f was read while a..f were already yielded elsewhere; g and h follow f now.
-        let memory = memory(&["a", "b", "c", "d", "e", "f"], 0);
-        let check_ids = ["e", "f", "g", "h"];
-        let verdict = judge(&memory, &["e", "f"], 4, &check_ids, Window::at(8, 4), &page(&check_ids, 20));
-        assert_eq!(verdict, Verdict::Joined { gap: 2..4, from: 2, ends: false });
-        // A page with anything new still needs to be seen after the last item yielded.
-        let verdict = judge(&memory, &["f", "x"], 4, &check_ids, Window::at(8, 4), &page(&check_ids, 20));
-        assert!(matches!(verdict, Verdict::Moved { .. }), "{verdict:?}");
-    }
-
-    #[test]
-    fn a_window_that_reaches_the_end_ends_the_listing() {
-        // The next page was empty when read; since then e was added after d.
-        let memory = memory(&["a", "b", "c", "d"], 0);
-        let check_ids = ["d", "e"];
-        let verdict = judge(&memory, &[], 4, &check_ids, Window::at(3, 3), &page(&check_ids, 5));
-        assert_eq!(verdict, Verdict::Joined { gap: 1..2, from: 0, ends: true });
-    }
-
-    #[test]
-    fn growing_windows_reach_the_largest_page_in_service_page_numbers() {
-        let mut offset = 0;
-        let mut sizes = Vec::new();
-        while offset < 3000 {
-            let size = growing_window(offset);
-            assert!(offset.is_multiple_of(size), "{size} does not divide {offset}");
-            sizes.push(size);
-            offset += size;
+    fn windows_overlap_the_last_item_by_the_margin_and_move_on() {
+        for explicit in [None, Some(1), Some(3), Some(10), Some(25), Some(100), Some(1000)] {
+            for margin in [1, 5, 40] {
+                for plan_end in (1..5000).step_by(7).chain([999_983, 1_000_000, 7_654_321]) {
+                    let window = window_after(plan_end, explicit, MAX_PAGE_SIZE, margin);
+                    let (start, size) = (window.offset(), window.size.unwrap());
+                    let what = format!("{explicit:?} {margin} {plan_end}: {window:?}");
+                    assert_eq!(start % size, 0, "{what}");
+                    assert!(start < plan_end, "{what}: it holds the last item planned");
+                    let asked = explicit.map_or(plan_end.clamp(25, 1000).max(4 * margin), |size| size.max(4));
+                    let needed = margin.min(asked.min(MAX_PAGE_SIZE) / 2);
+                    assert!(start + needed <= plan_end || start == 0, "{what}: it overlaps by the margin");
+                    assert!(start + size > plan_end, "{what}: it moves on");
+                    // Within the page size, unless the order moves by more than a quarter of it.
+                    if let Some(asked) = explicit.filter(|asked| *asked >= 8 && margin <= asked / 4) {
+                        assert!(size <= asked, "{what}: within the page size");
+                    }
+                }
+            }
         }
-        assert_eq!(sizes, [25, 25, 50, 100, 200, 400, 200, 1000, 1000]);
     }
 
     #[test]
-    fn memory_is_bounded() {
+    fn without_a_page_size_windows_double_to_the_largest_page() {
+        let mut plan_end = 25;
+        let mut sizes = vec![25];
+        while plan_end < 5000 {
+            let window = window_after(plan_end, None, MAX_PAGE_SIZE, 1);
+            sizes.push(window.size.unwrap());
+            plan_end = window.offset() + window.size.unwrap();
+        }
+        let large = sizes.iter().position(|size| *size >= 900).unwrap();
+        assert!(large <= 8 && sizes[large..].iter().all(|size| *size >= 900), "{sizes:?}");
+        assert!(sizes.len() <= 12, "5,000 items in {} windows: {sizes:?}", sizes.len());
+        assert!(sizes.iter().all(|size| *size <= MAX_PAGE_SIZE));
+    }
+
+    #[test]
+    fn the_margin_follows_the_moves_back_lately() {
+        let mut moves = Moves::default();
+        assert_eq!(moves.margin(), 1, "with no move, a window holds the last item itself");
+        assert!(moves.calm(5) && !moves.calm(-1));
+        moves.observe(-4);
+        moves.observe(7);
+        assert_eq!(moves.margin(), 7);
+        assert_eq!(moves.least_forward(), 0);
+        assert!(moves.calm(-4) && !moves.calm(-5));
+        for _ in 0..MOVES {
+            moves.observe(0);
+        }
+        assert_eq!(moves.margin(), 1, "old moves are forgotten");
+        moves.observe(3);
+        assert_eq!(moves.least_forward(), 0);
+        for _ in 0..MOVES {
+            moves.observe(3);
+        }
+        assert_eq!(moves.least_forward(), 3);
+    }
+
+    #[test]
+    fn memory_is_bounded_and_tracks_the_last_item() {
         let mut memory = Memory::default();
         for rank in 0..(MEMORY as u64 + 10) {
             memory.remember(&rank.to_string(), rank);
         }
         assert!(!memory.contains("0") && memory.contains(&(MEMORY + 9).to_string()));
         assert_eq!(memory.order.len(), MEMORY);
+        let last = (MEMORY + 9).to_string();
+        assert_eq!(memory.cursor(), Some(MEMORY as u64 + 9));
+        assert!(memory.seen_at(&last, 3) && !memory.seen_at("10", 2) && !memory.seen_at("nope", 1));
+        memory.move_last(-2, 0);
+        assert_eq!(memory.cursor(), Some(1));
+        memory.move_last(1, 5);
+        assert_eq!(memory.cursor(), Some(5));
     }
 }

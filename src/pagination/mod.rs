@@ -182,13 +182,19 @@ pub(crate) use list_query;
 /// - when the changes outrun what the pager can repair, the stream ends with
 ///   [`Error::Pagination`] rather than skip anything.
 ///
-/// At each boundary between two pages it reads a small window that straddles the boundary. One
-/// answer is one consistent view: if it shows the last item already yielded followed by items of
-/// the next page, nothing that existed then lies between them, and whatever it shows in between
-/// (items pushed back over the boundary) is yielded there. Items already yielded are recognised
-/// by id among the last two pages' worth, so memory stays bounded. The guarantee holds for an
-/// order that does not change while the listing runs: renaming a spec during a listing sorted by
-/// name moves it, and it may then be seen twice or not at all, as with any offset pager.
+/// It reads the listing in windows that overlap what it has yielded. One answer is one consistent
+/// view: if a window holds an item already yielded, every item it shows after the last such item
+/// is new, and nothing that existed then lies between them, so those items are yielded next and the
+/// next window carries on from there. How far windows overlap follows how far the order moved
+/// lately (each window shows where the items it shares were seen before). When the order moved
+/// further than that under windows already asked for, so that the next holds nothing yielded, the
+/// listing drops the windows in flight, looks for the last item yielded with fresh windows around
+/// where it should be, carries on one window at a time, and fetches ahead again as windows keep
+/// joining where they were planned. Items already yielded are recognised by id among the last
+/// 4,000, so memory stays bounded. Only when the order moves by more than a window per request
+/// does a listing end with [`Error::Pagination`] instead. The guarantee holds for an order that
+/// does not change while the listing runs: renaming a spec during a listing sorted by name moves
+/// it, and it may then be seen twice or not at all, as with any offset pager.
 ///
 /// [`Paginator::pages`] gives the pages as the service answered them, without this repair.
 ///
@@ -196,11 +202,14 @@ pub(crate) use list_query;
 ///
 /// Unless a page size is set, [`items`](Paginator::items) asks for the service's default 25 items
 /// first (the first item arrives as quickly as from any client), then for windows that double up
-/// to the service's largest page of [`MAX_PAGE_SIZE`]: 10,000 items take 16 requests instead of the
-/// 400 of pages of 25. An explicit [`page_size`](Paginator::page_size) is respected.
+/// to the service's largest page of [`MAX_PAGE_SIZE`]: 10,000 items take about 16 requests instead
+/// of the 400 of pages of 25. With an explicit [`page_size`](Paginator::page_size), no window asks
+/// for more items than that (unless the order moves by more than a quarter of it between two
+/// windows, or it is below 4), and page numbers put windows where their size divides the offset,
+/// so a listing takes up to twice as many requests as it has pages.
 ///
-/// Once the first page tells how many there are, later pages are fetched several at a time: up to
-/// [`DEFAULT_CONCURRENCY`] pages, and no more than [`DEFAULT_BUFFER_BYTES`] of response bodies as
+/// Once the first page tells how many there are, later windows are fetched several at a time: up to
+/// [`DEFAULT_CONCURRENCY`] (fewer while the order moves), and no more than [`DEFAULT_BUFFER_BYTES`] of response bodies as
 /// estimated from the largest item seen so far (see [`Paginator::concurrency`] and
 /// [`Paginator::buffer_bytes`]). Prefetched pages are held as the bytes that arrived and decoded
 /// only when the stream reaches them, so what a listing holds is bounded in bytes whatever the
@@ -209,7 +218,7 @@ pub(crate) use list_query;
 ///
 /// The bound, whatever the length of the listing: the bodies held, up to
 /// [`buffer_bytes`](Paginator::buffer_bytes) (one page more when a single page is larger), one
-/// decoded page, the ids of the last 4,000 items yielded, and each connection's buffers. What
+/// decoded window, the ids of the last 4,000 items yielded, and each connection's buffers. What
 /// the process's resident memory shows on top of that is the allocator's: with glibc's default,
 /// whose threshold for returning large blocks to the system rises as they are freed, the heap
 /// fragments slowly around the page-sized bodies of a concurrent listing (measured, with the
@@ -410,7 +419,7 @@ impl<'c, Q: ListQuery + 'c> PageLister<'c, Q> {
             if !self.prefetch.has_room(self.size_hint) {
                 break;
             }
-            self.prefetch.push(window, None);
+            self.prefetch.push(window);
             self.next += 1;
         }
         let Some(fetched) = self.prefetch.next().await? else { return Ok(None) };
