@@ -337,7 +337,7 @@ async fn prefetching_specs_finish_exactly_at_the_measured_rates() {
 async fn prefetching_deployments_finish_exactly_at_the_measured_rates() {
     for (creates, deletes) in RATES {
         for (page_size, latency_ms, concurrency) in
-            [(None, 5, None), (Some(25), 2, Some(4)), (Some(50), 0, None)]
+            [(None, 5, None), (Some(25), 2, Some(4)), (Some(10), 0, None)]
         {
             let churn = churn(Kind::Deployments, creates, deletes, latency_ms);
             finishes_exactly(churn, 600, page_size, concurrency).await;

@@ -1,7 +1,8 @@
-//! [`Paginator::items`](super::Paginator::items): windows that overlap what was yielded, each
-//! joined to it by an item they share; when the order moved too far for a window to be joined,
-//! the listing finds its place again and carries on (the guarantee is in the documentation of
-//! [`Paginator`](super::Paginator)).
+//! [`Paginator::items`](super::Paginator::items): windows that overlap what was yielded (or, with
+//! a page size asked for while the order holds still, pages read with a few items across their
+//! start), each joined to what was yielded by an item they share; when the order moved too far for
+//! a window to be joined, the listing finds its place again and carries on (the guarantee is in
+//! the documentation of [`Paginator`](super::Paginator)).
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -22,6 +23,9 @@ use crate::{Client, Error, Result};
 /// The first window when no page size is set: the service's default page, so that the first
 /// items come as quickly as from any client.
 const FIRST_WINDOW: u64 = 25;
+
+/// The smallest window read across the start of a page.
+const CHECK_WINDOW: u64 = 3;
 
 /// The fewest items a window asks for after the first: windows overlap, and must still move on.
 const SMALLEST_WINDOW: u64 = 4;
@@ -101,8 +105,10 @@ struct Joined<T> {
     batch: Vec<T>,
     /// It reaches the end of the listing.
     ends: bool,
-    /// It brought something new, and the order moved no further than windows in flight allow.
+    /// The order moved no further than windows in flight allow.
     calm: bool,
+    /// The page it was read with could not be placed, and was left out.
+    page_dropped: bool,
 }
 
 impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
@@ -111,7 +117,7 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
     fn launch(&mut self) -> Result<()> {
         if !self.started {
             self.started = true;
-            self.prefetch.push(Window::at(0, self.explicit.unwrap_or(FIRST_WINDOW)));
+            self.prefetch.push(Window::at(0, self.explicit.unwrap_or(FIRST_WINDOW)), None);
             return Ok(());
         }
         // Until the first window is back there is no total to plan by.
@@ -127,9 +133,9 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
             if queued && self.plan_end >= end {
                 return Ok(());
             }
-            let window = window_after(self.plan_end, self.explicit, self.largest, self.moves.margin());
+            let (window, check) = self.plan(self.plan_end);
             let size = window.size.unwrap_or(0);
-            if !self.prefetch.has_room(size) {
+            if !self.prefetch.has_room(size + check.and_then(|check| check.size).unwrap_or(0)) {
                 return Ok(());
             }
             if let Some(bound) = self.bound
@@ -142,10 +148,37 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
                     ),
                 });
             }
-            self.prefetch.push(window);
+            self.prefetch.push(window, check);
             self.plan_end = window.offset() + size;
         }
         Ok(())
+    }
+
+    /// The window that carries on from `plan_end`, and the one that straddles its start when it
+    /// needs one. With a page size asked for, while the order holds still, the windows are that
+    /// size's pages, each read with a few items across its start at the same moment (so that the
+    /// pages need not overlap, and take no more requests than pages); otherwise windows overlap
+    /// what was yielded (see [`window_after`]).
+    fn plan(&self, plan_end: u64) -> (Window, Option<Window>) {
+        if let Some(size) = self.explicit
+            && self.idle == 0
+            && self.moves.still()
+            && plan_end > 0
+        {
+            if plan_end.is_multiple_of(size) {
+                return (Window::at(plan_end, size), Some(straddling(plan_end, CHECK_WINDOW)));
+            }
+            // Back onto the pages: the page that holds the last item planned, when it moves on.
+            let start = (plan_end - 1) / size * size;
+            if start + size > plan_end {
+                return (Window::at(start, size), None);
+            }
+        }
+        // After windows that brought nothing new (items yielded before, seen again where others
+        // pushed them), each is twice as large as the last, to catch up.
+        let explicit =
+            self.explicit.map(|size| size.saturating_mul(1 << self.idle.min(10)).min(self.largest));
+        (window_after(plan_end, explicit, self.largest, self.moves.margin()), None)
     }
 
     async fn next_batch(&mut self) -> Result<Option<Vec<Q::Item>>> {
@@ -153,12 +186,16 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
             return Ok(None);
         }
         self.launch()?;
-        let Some(Fetched { window, page }) = self.prefetch.next().await? else {
+        let Some(Fetched { window, page, check }) = self.prefetch.next().await? else {
             self.done = true;
             return Ok(None);
         };
         let page = self.read(window, page)?;
-        let joined = match self.join(window.offset(), page) {
+        let check = match check {
+            Some((check, body)) => Some((check.offset(), self.read(check, body)?)),
+            None => None,
+        };
+        let joined = match self.join_across(window.offset(), page, check) {
             Some(joined) => joined,
             None => {
                 // The order moved under the windows asked for: none of them can be placed.
@@ -169,7 +206,7 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
         };
         // More windows in flight while they join calmly, half as many when they do not: more
         // windows at once also means more change between one and the next.
-        self.depth = if joined.calm {
+        self.depth = if joined.calm && !joined.batch.is_empty() {
             (self.depth + 1).min(self.prefetch.max_pages())
         } else {
             (self.depth / 2).max(1)
@@ -178,10 +215,17 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
             self.done = true;
             // Windows past the end that were already asked for are not needed.
             self.prefetch.clear();
-        } else if joined.batch.is_empty() {
+            return Ok(Some(joined.batch));
+        }
+        if joined.batch.is_empty() || joined.page_dropped {
             // The order moved forward past this window, and past the windows planned after it
-            // with it: plan again from where the last item yielded is now.
+            // with it (or its page could not be placed, and those after it neither): plan again
+            // from where the last item yielded is now.
             self.prefetch.clear();
+        }
+        if !joined.batch.is_empty() {
+            self.idle = 0;
+        } else {
             self.idle += 1;
             if self.idle >= IDLE_WINDOWS {
                 return Err(Error::Pagination {
@@ -192,8 +236,6 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
                     ),
                 });
             }
-        } else {
-            self.idle = 0;
         }
         Ok(Some(joined.batch))
     }
@@ -220,6 +262,43 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
         Ok(page)
     }
 
+    /// Joins a page to what was yielded: by an item it shares with what was yielded when it
+    /// holds one, or else across the window read with it, which must hold the last item yielded
+    /// it holds (the anchor) followed by items of the page. One answer is one consistent view:
+    /// whatever that window shows between the anchor and the first such item is what lies
+    /// between them, and the page from that item on carries on. A window that holds an item
+    /// yielded but none of the page joins alone, and the page is dropped.
+    fn join_across(
+        &mut self,
+        offset: u64,
+        page: Page<Q::Item>,
+        check: Option<(u64, Page<Q::Item>)>,
+    ) -> Option<Joined<Q::Item>> {
+        let anchored = offset == 0 || page.items.iter().any(|item| self.memory.contains(Q::id(item)));
+        let Some((check_offset, mut check)) = check.filter(|_| !anchored) else {
+            return self.join(offset, page);
+        };
+        let anchor = check.items.iter().rposition(|item| self.memory.contains(Q::id(item)))?;
+        let in_page: HashMap<&str, usize> =
+            page.items.iter().enumerate().map(|(index, item)| (Q::id(item), index)).collect();
+        let across = check.items[anchor + 1..].iter().position(|item| in_page.contains_key(Q::id(item)));
+        let Some(across) = across.map(|found| anchor + 1 + found) else {
+            let joined = self.join(check_offset, check)?;
+            return Some(Joined { page_dropped: true, ..joined });
+        };
+        let from = in_page[Q::id(&check.items[across])];
+        drop(in_page);
+        check.items.truncate(across);
+        let mut joined = self.join(check_offset, check)?;
+        let held = page.items.len() as u64;
+        joined.ends = held < page.page_size || offset + held >= page.total;
+        for (index, item) in page.items.into_iter().enumerate().skip(from) {
+            self.memory.remember(Q::id(&item), offset + index as u64);
+            joined.batch.push(item);
+        }
+        Some(joined)
+    }
+
     /// Joins the window at `offset` to what was yielded: its items after the last one it shares
     /// with what was yielded (the anchor). `None` when it shares none and does not start the
     /// listing: it cannot be placed.
@@ -244,7 +323,7 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
             let moved = now as i64 - then as i64;
             // Forward, the order may move by a quarter of a window before windows in flight are
             // spent on what was yielded; back, no further than it has lately.
-            calm = self.moves.calm(moved) && moved <= (page.page_size / 4) as i64 && from < page.items.len();
+            calm = self.moves.calm(moved) && moved <= (page.page_size / 4) as i64;
             self.moves.observe(moved);
             let mut last_seen = false;
             for (index, item) in page.items[..from].iter().enumerate() {
@@ -265,7 +344,7 @@ impl<'c, Q: ListQuery + 'c> Exact<'c, Q> {
                 item
             })
             .collect();
-        Some(Joined { batch, ends, calm })
+        Some(Joined { batch, ends, calm, page_dropped: false })
     }
 
     /// Finds the last item yielded again after the order moved under the windows asked for:
@@ -361,6 +440,11 @@ impl Moves {
     fn margin(&self) -> u64 {
         let back = self.back();
         1 + back + back / 2
+    }
+
+    /// Whether the order held still lately (or nothing was seen move yet).
+    fn still(&self) -> bool {
+        self.latest.iter().all(|moved| *moved == 0)
     }
 
     /// Whether a move is no further back than the moves lately.
@@ -514,9 +598,13 @@ mod tests {
     fn the_margin_follows_the_moves_back_lately() {
         let mut moves = Moves::default();
         assert_eq!(moves.margin(), 1, "with no move, a window holds the last item itself");
+        assert!(moves.still());
+        moves.observe(0);
+        assert!(moves.still());
         assert!(moves.calm(5) && !moves.calm(-1));
         moves.observe(-4);
         moves.observe(7);
+        assert!(!moves.still());
         assert_eq!(moves.margin(), 7);
         assert_eq!(moves.least_forward(), 0);
         assert!(moves.calm(-4) && !moves.calm(-5));

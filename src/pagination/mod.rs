@@ -185,7 +185,8 @@ pub(crate) use list_query;
 /// It reads the listing in windows that overlap what it has yielded. One answer is one consistent
 /// view: if a window holds an item already yielded, every item it shows after the last such item
 /// is new, and nothing that existed then lies between them, so those items are yielded next and the
-/// next window carries on from there. How far windows overlap follows how far the order moved
+/// next window carries on from there. (Pages of a size asked for are joined the same way through a
+/// small window read across their start.) How far windows overlap follows how far the order moved
 /// lately (each window shows where the items it shares were seen before). When the order moved
 /// further than that under windows already asked for, so that the next holds nothing yielded, the
 /// listing drops the windows in flight, looks for the last item yielded with fresh windows around
@@ -203,10 +204,11 @@ pub(crate) use list_query;
 /// Unless a page size is set, [`items`](Paginator::items) asks for the service's default 25 items
 /// first (the first item arrives as quickly as from any client), then for windows that double up
 /// to the service's largest page of [`MAX_PAGE_SIZE`]: 10,000 items take about 16 requests instead
-/// of the 400 of pages of 25. With an explicit [`page_size`](Paginator::page_size), no window asks
-/// for more items than that (unless the order moves by more than a quarter of it between two
-/// windows, or it is below 4), and page numbers put windows where their size divides the offset,
-/// so a listing takes up to twice as many requests as it has pages.
+/// of the 400 of pages of 25. With an explicit [`page_size`](Paginator::page_size), while the order
+/// holds still, the listing reads that size's pages, each with a few items across its start read
+/// at the same moment, which joins it to what was yielded without a round trip of its own. While
+/// the order moves, it reads overlapping windows of at most that size instead (larger only while it
+/// catches up, or when the order moves by more than a quarter of a page between two windows).
 ///
 /// Once the first page tells how many there are, later windows are fetched several at a time: up to
 /// [`DEFAULT_CONCURRENCY`] (fewer while the order moves), and no more than [`DEFAULT_BUFFER_BYTES`] of response bodies as
@@ -419,7 +421,7 @@ impl<'c, Q: ListQuery + 'c> PageLister<'c, Q> {
             if !self.prefetch.has_room(self.size_hint) {
                 break;
             }
-            self.prefetch.push(window);
+            self.prefetch.push(window, None);
             self.next += 1;
         }
         let Some(fetched) = self.prefetch.next().await? else { return Ok(None) };

@@ -27,10 +27,11 @@ impl Window {
     }
 }
 
-/// A page as it arrived, with the window it was asked as.
+/// A page as it arrived, with the window that straddles its start when one was asked for.
 pub(super) struct Fetched {
     pub(super) window: Window,
     pub(super) page: Result<Bytes>,
+    pub(super) check: Option<(Window, Result<Bytes>)>,
 }
 
 pub(super) struct Prefetch<'c, Q> {
@@ -75,9 +76,15 @@ impl<'c, Q: ListQuery + 'c> Prefetch<'c, Q> {
             && (held + 1).saturating_mul(items).saturating_mul(self.bytes_per_item) <= self.buffer_bytes
     }
 
-    /// Asks for `window`.
-    pub(super) fn push(&mut self, window: Window) {
-        let fetched = self.fetch(window).map(move |page| Fetched { window, page }).boxed();
+    /// Asks for `window`, and for `check` at the same moment when given.
+    pub(super) fn push(&mut self, window: Window, check: Option<Window>) {
+        let page = self.fetch(window);
+        let fetched = match check {
+            None => page.map(move |page| Fetched { window, page, check: None }).boxed(),
+            Some(check) => futures::future::join(page, self.fetch(check))
+                .map(move |(page, body)| Fetched { window, page, check: Some((check, body)) })
+                .boxed(),
+        };
         self.queue.push_back(fetched);
     }
 
