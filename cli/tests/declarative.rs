@@ -532,25 +532,32 @@ async fn watch_applies_the_files_follows_an_edit_serves_its_status_and_stops_cle
     assert!(!stderr.contains(TOKEN) && !stderr.contains("very-secret"), "{stderr}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn watch_killed_mid_round_and_started_again_converges_without_duplicates() {
+/// An emulator that answers in 40 ms, and a repository of four specs with a deployment each: a
+/// round long enough to stop or kill a watch in the middle of.
+async fn slow_emulator_and_four_apps(name: &str) -> (Emulator, TempDir) {
     let emulator = Emulator::builder()
         .deploy_delay(Duration::ZERO)
         .faults(peak_press_apps_emulator::Faults::new(0.0).latency(Duration::from_millis(40)))
         .start()
         .await
         .unwrap();
-    let temp = repository("killed", 2);
-    let dir = temp.path().to_owned();
+    let temp = repository(name, 2);
     for i in 0..4 {
         let spec = SPEC.replace("name: churn\n", &format!("name: churn-{i}\n"));
-        std::fs::write(dir.join(format!("apps/churn-{i}.yaml")), spec).unwrap();
+        std::fs::write(temp.path().join(format!("apps/churn-{i}.yaml")), spec).unwrap();
         let deployment = DEPLOYMENT
             .replace("name: churn-prod", &format!("name: churn-{i}-prod"))
             .replace("name: churn\n", &format!("name: churn-{i}\n"))
             .replace("REPLICAS", "1");
-        std::fs::write(dir.join(format!("apps/deployments/churn-{i}.yaml")), deployment).unwrap();
+        std::fs::write(temp.path().join(format!("apps/deployments/churn-{i}.yaml")), deployment).unwrap();
     }
+    (emulator, temp)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_killed_mid_round_and_started_again_converges_without_duplicates() {
+    let (emulator, temp) = slow_emulator_and_four_apps("killed").await;
+    let dir = temp.path().to_owned();
     let watch = || {
         Command::new(env!("CARGO_BIN_EXE_press-apps"))
             .args(["watch", "apps", "-p", "api_key=k", "--interval", "1h", "--base-url", emulator.base_url()])
@@ -639,23 +646,8 @@ async fn a_long_markdown_plan_caps_its_details_and_says_how_much_it_left_out() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_stopped_by_sigterm_mid_round_begins_nothing_more_and_exits_0() {
-    let emulator = Emulator::builder()
-        .deploy_delay(Duration::ZERO)
-        .faults(peak_press_apps_emulator::Faults::new(0.0).latency(Duration::from_millis(40)))
-        .start()
-        .await
-        .unwrap();
-    let temp = repository("stopped", 2);
+    let (emulator, temp) = slow_emulator_and_four_apps("stopped").await;
     let dir = temp.path().to_owned();
-    for i in 0..4 {
-        let spec = SPEC.replace("name: churn\n", &format!("name: churn-{i}\n"));
-        std::fs::write(dir.join(format!("apps/churn-{i}.yaml")), spec).unwrap();
-        let deployment = DEPLOYMENT
-            .replace("name: churn-prod", &format!("name: churn-{i}-prod"))
-            .replace("name: churn\n", &format!("name: churn-{i}\n"))
-            .replace("REPLICAS", "1");
-        std::fs::write(dir.join(format!("apps/deployments/churn-{i}.yaml")), deployment).unwrap();
-    }
     let posts = |emulator: &Emulator| emulator.requests().iter().filter(|r| r.method == "POST").count();
     let watch = Command::new(env!("CARGO_BIN_EXE_press-apps"))
         .args(["watch", "apps", "-p", "api_key=k", "--interval", "1h", "--base-url", emulator.base_url()])
