@@ -460,7 +460,7 @@ async fn memory(report: &mut String) {
     }
     writeln!(
         report,
-        "\n**Ratio 1,000,000 / 100,000: {:.2}; 1,000,000 / 10,000: {:.2}** (target: 1,000,000 within 1.2 of \
+        "\n**Ratio 1,000,000 / 100,000: {:.2}; 1,000,000 / 10,000: {:.2}** (target: 1,000,000 within 1.10 of \
          100,000)\n",
         peaks[2] / peaks[1],
         peaks[2] / peaks[0]
